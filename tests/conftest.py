@@ -1,0 +1,29 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+
+# Pin what varies between machines and terminals.
+os.environ.setdefault("TZ", "UTC")
+os.environ["HF_HUB_OFFLINE"] = "1"
+
+
+def run_python(code: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run code in a fresh interpreter (for import-isolation checks)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+def run_qtui(*args: str, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
+    """Run the real `qtui` CLI as a user would."""
+    return subprocess.run([sys.executable, "-m", "tui", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT, **kwargs)
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    return FIXTURES
