@@ -88,3 +88,37 @@ def test_detect_does_not_import_torch():
             "print(rc, heavy)")
     result = run_python(code)
     assert result.stdout.strip() == "0 []", result.stderr
+
+
+@pytest.mark.parametrize("args, phrase", [
+    (["--routes", "torch-int4"], "unknown route torch-int4"),
+    (["--batch-size", "0"], "must be 1 or more"),
+    (["--threads", "-2"], "must be 1 or more"),
+    (["--rounds", "many"], "not a whole number"),
+    (["--time-budget", "0"], "positive number"),
+    (["--time-budget", "nan"], "positive number"),
+    (["--min-cosine", "2"], "at most 1"),
+    (["--json", "/nonexistent-dir/r.json"], "does not exist"),
+    (["--markdown", "/"], "is a directory"),
+    (["--model", "/nonexistent/model"], "no such directory"),
+    (["--texts", "/nonexistent.txt"], "no such file"),
+])
+def test_bench_bad_input_is_one_line_exit_2_before_any_work(args, phrase):
+    result = run_qtui("bench", *args, timeout=30)
+    assert result.returncode == 2, result.stderr
+    assert phrase in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("content, phrase", [("{", "not valid JSON"), ('{"schema": "x"}', "not a qtui.report/1")])
+def test_compare_bad_reports(tmp_path, content, phrase):
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    result = run_qtui("compare", str(bad), str(bad))
+    assert result.returncode == 2 and phrase in result.stderr and "Traceback" not in result.stderr
+
+
+def test_routes_lists_every_route():
+    result = run_qtui("routes")
+    assert result.returncode == 0
+    assert "torch-qint8-qnnpack-perchannel" in result.stdout and "openvino-int8" in result.stdout

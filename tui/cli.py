@@ -102,7 +102,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_bench(sub)
     _add_compare(sub)
     _add_routes(sub)
+    _add_explain(sub)
     return parser
+
+
+def _add_explain(sub) -> None:
+    p = sub.add_parser("explain", help="the advice for a saved report (made here or on a server)",
+                       description="Diagnose a saved qtui.report/1 JSON: why int8 was slow or fast there, each "
+                       "cause with the number it rests on, the fix, its expected effect and a recipe. The CPU "
+                       "facts come from the report, so a report made on a server is explained for that server.")
+    p.add_argument("report", metavar="REPORT.json")
+    p.add_argument("--markdown", metavar="PATH", help="also write the Markdown report with the advice")
+    p.add_argument("--json", action="store_true", help="print the advice as JSON")
+    p.set_defaults(handler=cmd_explain)
 
 
 def _add_bench(sub) -> None:
@@ -222,6 +234,29 @@ def cmd_compare(args: argparse.Namespace) -> int:
     except ReportError as exc:
         raise UserError(str(exc)) from None
     print(compare(a, b))
+    return EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from tui.core.advice import diagnose
+    from tui.core.cpu import CpuInfoError, CpuProfile
+    from tui.core.report import ReportError, check_writable, format_advice, load_report, to_markdown, write_atomic
+
+    try:
+        if args.markdown:
+            check_writable(args.markdown)
+        doc = load_report(args.report)
+        cpu = CpuProfile.from_json(doc["env"]["cpu"], source="report")
+    except (ReportError, CpuInfoError) as exc:
+        raise UserError(str(exc)) from None
+    doc["advice"] = [a.to_json() for a in diagnose(cpu, doc)]
+    if args.json:
+        print(json.dumps(doc["advice"], indent=2))
+    else:
+        print(format_advice(doc["advice"], recipes=True))
+    if args.markdown:
+        write_atomic(args.markdown, to_markdown(doc))
+        print(f"qtui: wrote {args.markdown}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -1,0 +1,142 @@
+"""Every rule fires on its evidence and stays silent without it (synthetic reports and CPU profiles)."""
+
+import pytest
+
+from tests.conftest import FIXTURES
+from tests.synthetic import BASE, doc, fp32_profile, route
+from tui.core.advice import diagnose
+from tui.core.cpu import CpuProfile, load_cpuinfo_file
+
+ZEN3 = load_cpuinfo_file(FIXTURES / "cpuinfo" / "amd-zen3-epyc-7r13.txt")  # AVX2, no VNNI, 2 cores
+ICX = load_cpuinfo_file(FIXTURES / "cpuinfo" / "intel-icelake-8375c.txt")  # AVX-512 VNNI
+SANDY = load_cpuinfo_file(FIXTURES / "cpuinfo" / "intel-sandybridge-e5-2670.txt")  # no AVX2
+SPR = load_cpuinfo_file(FIXTURES / "cpuinfo" / "intel-sapphirerapids-8488c.txt")  # bf16, AMX
+GRAVITON2 = load_cpuinfo_file(FIXTURES / "cpuinfo" / "arm-graviton2-neoverse-n1.txt")
+
+
+def codes(cpu, d):
+    return [a.code for a in diagnose(cpu, d)]
+
+
+def advice(cpu, d, code):
+    return next(a for a in diagnose(cpu, d) if a.code == code)
+
+
+SEED = doc([BASE, route("torch-qint8-qnnpack", 0.39, cosine=0.966), route("torch-qint8-x86", 2.3, cosine=0.947)])
+
+
+def test_seed_case_puts_engine_mismatch_first_with_measured_speeds():
+    first = diagnose(ZEN3, SEED)[0]
+    assert first.code == "engine-mismatch" and first.severity == "high"
+    assert "0.39×" in first.evidence and "2.30×" in first.evidence and "SSE2" in first.evidence
+    assert "'x86'" in first.fix and first.gain == pytest.approx(2.3 / 0.39)
+    assert "quantize_dynamic" in first.recipe
+
+
+def test_no_engine_mismatch_without_a_qnnpack_route():
+    assert "engine-mismatch" not in codes(ZEN3, doc([BASE, route("torch-qint8-x86", 2.3, cosine=0.95)]))
+
+
+def test_no_engine_mismatch_on_arm():
+    assert "engine-mismatch" not in codes(GRAVITON2, SEED)
+
+
+def test_engine_mismatch_without_a_peer_uses_the_slowdown():
+    a = advice(ZEN3, doc([BASE, route("torch-qint8-qnnpack", 0.4, cosine=0.97)]), "engine-mismatch")
+    assert "not measured" in a.effect
+
+
+def test_no_int8_dot_fires_without_vnni_and_not_with_it():
+    d = doc([BASE, route("torch-qint8-x86", 1.4, cosine=0.95)])
+    assert "VPMADDUBSW" in advice(ZEN3, d, "no-int8-dot").evidence
+    assert "no-int8-dot" not in codes(ICX, d)
+    assert "no-int8-dot" not in codes(ZEN3, doc([BASE]))
+
+
+def test_no_avx2():
+    d = doc([BASE, route("torch-qint8-onednn", 0.8, cosine=0.95)])
+    assert "no-avx2" in codes(SANDY, d)
+    assert "no-avx2" not in codes(ZEN3, d)
+
+
+def test_unquantized_share_quotes_share_and_bound():
+    base = route("torch-fp32", profile=fp32_profile(linear_ms=70))
+    d = doc([base, route("torch-qint8-x86", 1.4, cosine=0.99), route("openvino-int8", 2.5, cosine=0.995)])
+    a = advice(ZEN3, d, "unquantized-share")
+    # k = 2 on AVX2: 1 / (0.3 + 0.35) = 1.54
+    assert "70%" in a.evidence and "1.54×" in a.evidence and "1.40×" in a.evidence
+    assert "openvino-int8" in a.effect and a.gain == pytest.approx(2.5 / 1.4)
+
+
+def test_unquantized_share_needs_a_profile():
+    assert "unquantized-share" not in codes(ZEN3, doc([BASE, route("torch-qint8-x86", 1.4, cosine=0.99)]))
+
+
+def test_small_workload_from_the_sweep():
+    sweep = {"route": "torch-qint8-x86", "cells": [
+        {"batch_size": 1, "seq_len": 8, "speedup": 0.7}, {"batch_size": 32, "seq_len": 128, "speedup": 2.1}]}
+    a = advice(ZEN3, doc([BASE, route("torch-qint8-x86", 1.5, cosine=0.99)], sweep=sweep), "small-workload")
+    assert "0.70× at batch 1 × 8 tokens" in a.evidence and "2.10×" in a.evidence
+
+
+def test_small_workload_silent_when_int8_wins_everywhere():
+    sweep = {"route": "torch-qint8-x86", "cells": [{"batch_size": 1, "seq_len": 8, "speedup": 1.1}]}
+    assert "small-workload" not in codes(ZEN3, doc([BASE, route("torch-qint8-x86", 1.5, cosine=0.99)], sweep=sweep))
+
+
+def test_small_workload_without_sweep_from_tiny_batches():
+    small = doc([BASE, route("torch-qint8-x86", 1.0, cosine=0.99)], batch_size=1, mean_tokens=12)
+    assert "small-workload" in codes(ZEN3, small)
+    big = doc([BASE, route("torch-qint8-x86", 1.0, cosine=0.99)], batch_size=32, mean_tokens=40)
+    assert "small-workload" not in codes(ZEN3, big)
+
+
+def test_threads():
+    assert "threads" in codes(ZEN3, doc([BASE], threads=4))  # 2 physical cores
+    assert "threads" in codes(ZEN3, doc([BASE], threads=1))
+    assert "threads" not in codes(ZEN3, doc([BASE], threads=2))
+
+
+def test_noisy():
+    noise = {"flagged": True, "reasons": ["spread 14 % of median (IQR/median), above 10 %"]}
+    assert "14 %" in advice(ZEN3, doc([BASE], noise=noise), "noisy").evidence
+    wide = doc([BASE, route("torch-qint8-x86", 1.5, cosine=0.99, ci=[1.2, 1.9])])
+    assert "noisy" in codes(ZEN3, wide)
+    assert "noisy" not in codes(ZEN3, doc([BASE, route("torch-qint8-x86", 1.5, cosine=0.99)]))
+
+
+def test_accuracy_per_tensor_quotes_both_cosines():
+    d = doc([BASE, route("torch-qint8-x86", 2.3, cosine=0.94), route("torch-qint8-x86-perchannel", 2.1, cosine=0.993)])
+    a = advice(ZEN3, d, "accuracy-per-tensor")
+    assert "0.9400" in a.evidence and "0.9930" in a.effect and "per_channel_dynamic_qconfig" in a.recipe
+    assert "accuracy-per-tensor" not in codes(ZEN3, doc([BASE, route("torch-qint8-x86", 2.3, cosine=0.995)]))
+
+
+def test_bf16_better():
+    d = doc([BASE, route("torch-bf16", 2.0, cosine=0.999), route("torch-qint8-x86", 1.5, cosine=0.995)])
+    assert "bf16-better" in codes(SPR, d)
+    d2 = doc([BASE, route("torch-bf16", 1.2, cosine=0.999), route("torch-qint8-x86", 1.5, cosine=0.995)])
+    assert "bf16-better" not in codes(SPR, d2)
+
+
+def test_better_backend():
+    d = doc([BASE, route("torch-qint8-x86-perchannel", 2.0, cosine=0.993), route("openvino-int8", 3.2, cosine=0.995)])
+    a = advice(ZEN3, d, "better-backend")
+    assert "3.20×" in a.evidence and a.gain == pytest.approx(1.6) and "nncf" in a.recipe
+    d2 = doc([BASE, route("torch-qint8-x86-perchannel", 3.3, cosine=0.993), route("openvino-int8", 3.2, cosine=0.995)])
+    assert "better-backend" not in codes(ZEN3, d2)
+
+
+def test_fp32_fast_path():
+    d = doc([BASE, route("torch-qint8-qnnpack", 0.5, cosine=0.97), route("ort-qint8", 1.0, cosine=0.99)])
+    assert "fp32-fast-path" in codes(ZEN3, d)
+    apple = CpuProfile("arm64", "Apple", "Apple M2", 8, 8, frozenset({"neon", "dotprod"}), "report")
+    assert "Accelerate" in advice(apple, d, "fp32-fast-path").evidence
+    assert "fp32-fast-path" not in codes(ZEN3, SEED)
+
+
+def test_ranked_by_expected_gain():
+    d = doc([BASE, route("torch-qint8-qnnpack", 0.39, cosine=0.966), route("torch-qint8-x86", 2.3, cosine=0.94),
+             route("openvino-int8", 3.2, cosine=0.995)], threads=1)
+    gains = [a.gain for a in diagnose(ZEN3, d)]
+    assert gains == sorted(gains, reverse=True)

@@ -1,0 +1,95 @@
+"""The coordinator with the real packaged model on tiny workloads: events, crashes, cancellation."""
+
+import threading
+import time
+
+import pytest
+
+from tui.core import bench
+from tui.core.bench import Plan, RoundDone, RouteFailed, RouteReady, RunDone, RunStarted
+from tui.core.cpu import detect
+from tui.core.models import resolve_model
+from tui.core.report import SCHEMA, build_document
+from tui.core.workload import make_workload
+
+pytestmark = pytest.mark.slow
+
+
+def tiny_plan(tmp_path, routes, **overrides) -> Plan:
+    settings = dict(model=resolve_model(None), workload=make_workload(8, n_calibration=4), routes=tuple(routes),
+                    cpu=detect(), batch_size=4, threads=1, max_rounds=3, min_rounds=2, time_budget_s=30,
+                    cache_root=tmp_path / "cache")
+    settings.update(overrides)
+    return Plan(**settings)
+
+
+def run_collecting(plan, cancel=lambda: False):
+    events = []
+    result = bench.run(plan, events.append, cancel)
+    return result, events
+
+
+def test_a_run_emits_typed_events_and_a_valid_report(tmp_path):
+    plan = tiny_plan(tmp_path, ["torch-fp32", "torch-qint8-qnnpack", "torch-bf16"])
+    result, events = run_collecting(plan)
+    assert isinstance(events[0], RunStarted) and isinstance(events[-1], RunDone)
+    assert {e.route_id for e in events if isinstance(e, RouteReady)} == {"torch-fp32", "torch-qint8-qnnpack"}
+    rounds = [e for e in events if isinstance(e, RoundDone)]
+    assert [e.round for e in rounds] == list(range(1, result.rounds + 1)) and result.rounds >= 2
+    assert set(rounds[-1].seconds) == {"torch-fp32", "torch-qint8-qnnpack"}
+    q = result.routes["torch-qint8-qnnpack"]
+    assert q.status == "ok" and q.speedup is not None and q.accuracy.cosine_mean > 0.8
+    assert len(q.seconds) == result.rounds and q.prepare_s > 0 and q.peak_rss_mb > 100
+    doc = build_document(result)
+    assert doc["schema"] == SCHEMA and doc["rounds"] == result.rounds
+    ids = [r["id"] for r in doc["routes"]]
+    assert ids == ["torch-fp32", "torch-qint8-qnnpack", "torch-bf16"]
+    bf16 = doc["routes"][2]
+    if not plan.cpu.has_bf16_hardware:
+        assert bf16["status"] == "unavailable" and "bf16" in bf16["why"]
+    assert doc["workload"]["mean_tokens"] > 3
+    assert doc["noise_floor"]["cosine_mean"] > 0.999
+
+
+@pytest.mark.parametrize("phase", ["loaded", "prepared", "run"])
+def test_a_killed_worker_fails_its_route_and_the_run_goes_on(tmp_path, phase):
+    plan = tiny_plan(tmp_path, ["torch-fp32", "torch-qint8-qnnpack", "torch-qint8-x86"],
+                     worker_env=(("QTUI_TEST_CRASH", f"torch-qint8-qnnpack:{phase}"),))
+    result, events = run_collecting(plan)
+    failed = [e for e in events if isinstance(e, RouteFailed)]
+    assert [e.route_id for e in failed] == ["torch-qint8-qnnpack"]
+    assert "SIGKILL" in failed[0].why
+    assert result.routes["torch-qint8-qnnpack"].status == "failed"
+    assert result.routes["torch-qint8-x86"].status == "ok" and result.routes["torch-qint8-x86"].speedup
+    assert result.rounds >= 2
+
+
+def test_cancel_stops_within_a_second_and_kills_the_workers(tmp_path):
+    import psutil
+
+    cancel = threading.Event()
+    cancelled_at = []
+
+    def emit(event):
+        if isinstance(event, RoundDone) and not cancel.is_set():
+            cancel.set()
+            cancelled_at.append(time.monotonic())
+
+    plan = tiny_plan(tmp_path, ["torch-fp32", "torch-qint8-qnnpack"], max_rounds=50, time_budget_s=300)
+    events = []
+    result = bench.run(plan, lambda e: (events.append(e), emit(e)), cancel.is_set)
+    assert time.monotonic() - cancelled_at[0] < 1.0
+    assert isinstance(events[-1], RunDone) and events[-1].cancelled
+    assert result.stop_reason == "cancelled" and result.rounds >= 1
+    assert result.routes["torch-qint8-qnnpack"].seconds  # finished rounds are kept
+    workers = [c for c in psutil.Process().children(recursive=True)
+               if c.is_running() and c.status() != "zombie" and "spawn_main" in " ".join(c.cmdline())]
+    assert not workers  # (multiprocessing's resource tracker may stay; it is not a worker)
+
+
+def test_the_baseline_failing_ends_the_run_with_a_reason(tmp_path):
+    plan = tiny_plan(tmp_path, ["torch-fp32", "torch-qint8-qnnpack"],
+                     worker_env=(("QTUI_TEST_CRASH", "torch-fp32:prepared"),))
+    result, _ = run_collecting(plan)
+    assert result.routes["torch-fp32"].status == "failed"
+    assert "baseline" in result.stop_reason and result.rounds == 0

@@ -1,0 +1,83 @@
+import json
+
+import pytest
+
+from tests.synthetic import BASE, doc, route
+from tui.core.report import (
+    SCHEMA, ReportError, check_writable, compare, format_summary, load_report, recommend_route, to_markdown,
+    write_atomic,
+)
+
+
+def test_recommends_the_fastest_conclusive_and_accurate_route():
+    routes = [BASE, route("a", 2.0, "faster", 0.995), route("b", 3.0, "faster", 0.999), route("c", 5, "faster", 0.9)]
+    rec = recommend_route(routes, 0.99)
+    assert rec["route"] == "b" and "3.00×" in rec["why"]
+
+
+def test_an_inconclusive_route_is_not_recommended_however_fast():
+    rec = recommend_route([BASE, route("a", 1.5, "inconclusive", 0.999, ci=[0.9, 2.5])], 0.99)
+    assert rec["route"] == "torch-fp32" and "no route was conclusively faster" in rec["why"]
+
+
+def test_fast_but_inaccurate_falls_back_to_fp32_and_says_so():
+    rec = recommend_route([BASE, route("x86", 2.3, "faster", 0.94)], 0.99)
+    assert rec["route"] == "torch-fp32" and "x86" in rec["why"] and "0.9400" in rec["why"]
+
+
+def test_nothing_else_ran():
+    assert "nothing to beat" in recommend_route([BASE, route("a", status="unavailable")], 0.99)["why"]
+
+
+def test_summary_and_markdown_show_every_route_and_reasons():
+    d = doc([BASE, route("a", 2.0, "faster", 0.995), route("u", status="unavailable")])
+    text = format_summary(d)
+    assert "2.00× [1.94–2.06] faster" in text and "u: unavailable — because" in text
+    md = to_markdown(d)
+    assert "| a | ok |" in md and "**Recommended:** `a`" in md
+
+
+def test_compare_two_runs():
+    a = doc([BASE, route("x", 2.0, "faster", 0.995)], model="cpu A")
+    b = doc([BASE, route("x", 3.0, "faster", 0.995), route("y", 1.5, "faster", 0.999)], model="cpu B")
+    text = compare(a, b)
+    assert "1.50×" in text  # B/A throughput ratio for x
+    assert "A: cpu A   B: cpu B" in text and "absent" in text
+
+
+@pytest.mark.parametrize("content, phrase", [
+    (None, "no such file"), ("{", "not valid JSON"), ('{"schema": "other/1"}', "not a qtui.report/1"),
+    ('[1, 2]', "not a qtui.report/1"), (json.dumps({"schema": SCHEMA}), "without 'routes'"),
+    (json.dumps({"schema": SCHEMA, "routes": 3, "env": {}, "workload": {}}), "not a list"),
+])
+def test_unusable_reports_are_one_line_errors(tmp_path, content, phrase):
+    path = tmp_path / "r.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(ReportError) as info:
+        load_report(str(path))
+    assert phrase in str(info.value) and "\n" not in str(info.value)
+
+
+def test_truncated_report_is_detected(tmp_path):
+    full = json.dumps(doc([BASE]))
+    path = tmp_path / "r.json"
+    path.write_text(full[: len(full) // 2])
+    with pytest.raises(ReportError, match="truncated"):
+        load_report(str(path))
+
+
+def test_check_writable(tmp_path):
+    check_writable(str(tmp_path / "ok.json"))
+    check_writable("-")
+    with pytest.raises(ReportError, match="does not exist"):
+        check_writable(str(tmp_path / "missing" / "r.json"))
+    with pytest.raises(ReportError, match="is a directory"):
+        check_writable(str(tmp_path))
+
+
+def test_write_atomic_replaces_whole_and_leaves_no_temp(tmp_path):
+    path = tmp_path / "r.json"
+    write_atomic(str(path), "one")
+    write_atomic(str(path), "two")
+    assert path.read_text() == "two" and [p.name for p in tmp_path.iterdir()] == ["r.json"]

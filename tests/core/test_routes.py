@@ -1,0 +1,100 @@
+import pytest
+
+from tests.conftest import FIXTURES
+from tui.core.cpu import load_cpuinfo_file
+from tui.core.models import packaged_model_dir, resolve_model
+from tui.core.routes import (
+    BASELINE, DEFAULT_ROUTES, ROUTES, PrepareContext, RouteError, RouteUnavailable, parse_routes, prepare,
+    static_unavailability,
+)
+
+ZEN3 = load_cpuinfo_file(FIXTURES / "cpuinfo" / "amd-zen3-epyc-7r13.txt")
+SPR = load_cpuinfo_file(FIXTURES / "cpuinfo" / "intel-sapphirerapids-8488c.txt")
+GRAVITON3 = load_cpuinfo_file(FIXTURES / "cpuinfo" / "arm-graviton3-neoverse-v1.txt")
+
+
+def test_route_ids_follow_the_design():
+    expected = {"torch-fp32", "torch-bf16", "ort-fp32", "ort-qint8", "openvino-fp32", "openvino-int8", "torchao-int8"}
+    expected |= {f"torch-qint8-{e}{s}" for e in ("qnnpack", "x86", "fbgemm", "onednn") for s in ("", "-perchannel")}
+    assert set(ROUTES) == expected
+
+
+def test_parse_routes_puts_the_baseline_first_once():
+    assert parse_routes("torch-qint8-x86,torch-fp32,torch-qint8-x86") == [BASELINE, "torch-qint8-x86"]
+    assert parse_routes("default") == list(DEFAULT_ROUTES)
+    assert parse_routes("all")[0] == BASELINE and len(parse_routes("all")) == len(ROUTES)
+
+
+@pytest.mark.parametrize("value", ["torch-int4", "fp32,nope", ",,"])
+def test_unknown_or_empty_routes_are_one_line_errors(value):
+    with pytest.raises(RouteError) as info:
+        parse_routes(value)
+    assert "\n" not in str(info.value)
+
+
+def test_bf16_needs_bf16_hardware():
+    assert "no bf16 hardware" in static_unavailability(ROUTES["torch-bf16"], ZEN3)
+    assert static_unavailability(ROUTES["torch-bf16"], SPR) is None
+    assert static_unavailability(ROUTES["torch-bf16"], GRAVITON3) is None
+
+
+def test_x86_engines_are_unavailable_on_arm_with_the_alternative_named():
+    why = static_unavailability(ROUTES["torch-qint8-fbgemm"], GRAVITON3)
+    assert "x86" in why and "qnnpack" in why
+    assert static_unavailability(ROUTES["torch-qint8-qnnpack"], GRAVITON3) is None
+
+
+def test_missing_packages_name_the_install_command(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "openvino" else real(name, *a))
+    why = static_unavailability(ROUTES["openvino-int8"], ZEN3)
+    assert why.startswith("openvino not installed") and "pip install" in why
+
+
+def test_torchao_is_unavailable_when_not_installed():
+    import importlib.util
+
+    if importlib.util.find_spec("torchao") is None:
+        assert "pip install torchao" in static_unavailability(ROUTES["torchao-int8"], ZEN3)
+    else:
+        assert static_unavailability(ROUTES["torchao-int8"], ZEN3) is None
+
+
+# --------------------------------------------------------------- real model, in this process (slow)
+
+
+def _ctx(tmp_path) -> PrepareContext:
+    ref = resolve_model(None)
+    return PrepareContext(ref.path, ref.fingerprint, threads=2, calibration=["A calibration sentence."],
+                          cache_root=tmp_path / "cache", scratch=tmp_path)
+
+
+@pytest.mark.slow
+def test_torch_routes_encode_and_int8_is_smaller(tmp_path):
+    import numpy as np
+
+    texts = ["The quick brown fox jumps over the lazy dog.", "Python is a programming language."]
+    fp32 = prepare(ROUTES["torch-fp32"], _ctx(tmp_path))
+    q = prepare(ROUTES["torch-qint8-qnnpack-perchannel"], _ctx(tmp_path))
+    a, b = fp32.encode(texts, 2), q.encode(texts, 2)
+    assert a.shape == b.shape == (2, 384) and a.dtype == np.float32
+    cos = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+    assert cos.min() > 0.9
+    # Only nn.Linear is quantized: the 30522×384 fp32 word-embedding table (47 MB) stays, so ~35 % smaller.
+    assert q.size_mb < fp32.size_mb * 0.75
+    assert q.facts["engine"] == "qnnpack"
+
+
+@pytest.mark.slow
+def test_a_torch_without_torch_ao_makes_the_route_unavailable(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torch.ao.quantization", None)  # import now raises ImportError
+    with pytest.raises(RouteUnavailable, match="torchao"):
+        prepare(ROUTES["torch-qint8-x86"], _ctx(tmp_path))
+
+
+def test_packaged_model_exists():
+    assert (packaged_model_dir() / "modules.json").is_file()

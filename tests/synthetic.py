@@ -1,0 +1,49 @@
+"""Builders of synthetic qtui.report/1 documents for rule and rendering tests (numbers chosen, not measured)."""
+
+from tui.core.report import SCHEMA, recommend_route
+
+ENGINES = ("qnnpack", "x86", "fbgemm", "onednn")
+
+
+def route(rid, point=None, verdict=None, cosine=None, status="ok", ci=None, profile=None, base_tp=100.0):
+    """A route entry; backend/dtype/engine/granularity are derived from the id like qtui's registry does."""
+    backend = {"ort": "onnxruntime", "openvino": "openvino", "torchao": "torchao"}.get(rid.split("-")[0], "torch")
+    engine = next((e for e in ENGINES if f"-{e}" in rid), None)
+    granularity = "per-channel" if rid.endswith("perchannel") or backend != "torch" else (
+        "per-tensor" if engine else None)
+    dtype = "fp32" if rid.endswith("fp32") else "bf16" if rid.endswith("bf16") else (
+        "qint8" if "qint8" in rid else "int8")
+    verdict = verdict or (None if point is None else "faster" if point > 1.05 else "slower" if point < 0.95
+                          else "inconclusive")
+    return {"id": rid, "backend": backend, "dtype": dtype, "engine": engine, "granularity": granularity,
+            "status": status, "why": None if status == "ok" else "because",
+            "throughput": {"median": base_tp * (point or 1), "samples": [base_tp]} if status == "ok" else None,
+            "speedup": {"point": point, "ci95": ci or [point * 0.97, point * 1.03], "verdict": verdict}
+            if point else None,
+            "accuracy": {"cosine_mean": cosine, "cosine_min": cosine, "topk_overlap": 1.0, "spearman": 1.0}
+            if cosine else None,
+            "size_mb": 10.0, "peak_rss_mb": 500.0, "prepare_s": 1.0, "profile": profile}
+
+
+def fp32_profile(linear_ms=70.0, total_ms=100.0):
+    other = total_ms - linear_ms
+    return {"ms": {"dense Linear": linear_ms, "attention": other * 0.4, "GELU": other * 0.3, "LayerNorm": other * 0.2,
+                   "other": other * 0.1}, "total_ms": total_ms, "batch_size": 32}
+
+
+def doc(routes, *, model="cpu A", threads=2, batch_size=32, mean_tokens=20.0, noise=None, sweep=None,
+        min_cosine=0.99):
+    d = {"schema": SCHEMA, "created": "2026-11-24T00:00:00+00:00", "wall_s": 10, "rounds": 10,
+         "stop_reason": "converged",
+         "env": {"cpu": {"model": model, "arch": "x86_64", "features": ["avx2"], "logical_cpus": 2},
+                 "threads": threads, "torch": "2.13.0", "python": "3.11.7", "packages": {}},
+         "workload": {"model": "m", "texts": 128, "batch_size": batch_size, "mean_tokens": mean_tokens},
+         "baseline": "torch-fp32", "min_cosine": min_cosine, "routes": routes,
+         "baseline_noise": noise, "advice": []}
+    if sweep:
+        d["sweep"] = sweep
+    d["recommendation"] = recommend_route(routes, min_cosine)
+    return d
+
+
+BASE = route("torch-fp32")

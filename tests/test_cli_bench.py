@@ -1,0 +1,69 @@
+"""`qtui bench` as a user runs it, with the real model on a tiny workload."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import ROOT, run_qtui
+
+pytestmark = pytest.mark.slow
+TINY = ["--num-texts", "8", "--batch-size", "4", "--rounds", "2", "--threads", "1"]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    env = dict(os.environ, QTUI_CACHE_DIR=str(out / "cache"))
+    result = run_qtui("bench", "--routes", "torch-fp32,torch-qint8-qnnpack", *TINY,
+                      "--json", str(out / "r.json"), "--markdown", str(out / "r.md"), timeout=300, env=env)
+    return result, out
+
+
+def test_bench_writes_json_markdown_and_a_summary(report):
+    result, out = report
+    assert result.returncode == 0, result.stderr
+    doc = json.loads((out / "r.json").read_text())
+    assert doc["schema"] == "qtui.report/1" and doc["rounds"] == 2
+    assert [r["id"] for r in doc["routes"]] == ["torch-fp32", "torch-qint8-qnnpack"]
+    assert doc["routes"][1]["speedup"]["ci95"][0] <= doc["routes"][1]["speedup"]["point"]
+    assert "torch-qint8-qnnpack" in result.stdout and "Recommended:" in result.stdout
+    assert "round  2/2" in result.stderr and "Traceback" not in result.stderr
+    assert "qtui benchmark report" in (out / "r.md").read_text()
+
+
+def test_compare_two_real_reports(report):
+    _, out = report
+    result = run_qtui("compare", str(out / "r.json"), str(out / "r.json"))
+    assert result.returncode == 0 and "1.00×" in result.stdout
+
+
+def test_json_to_stdout_carries_only_json(tmp_path):
+    env = dict(os.environ, QTUI_CACHE_DIR=str(tmp_path / "cache"))
+    result = run_qtui("bench", "--routes", "torch-fp32", *TINY, "--json", "-", timeout=300, env=env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["schema"] == "qtui.report/1"
+
+
+def test_ctrl_c_stops_within_a_second_writes_nothing_and_exits_130(tmp_path):
+    out = tmp_path / "r.json"
+    proc = subprocess.Popen([sys.executable, "-m", "tui", "bench", "--routes", "torch-fp32,torch-qint8-qnnpack",
+                             "--num-texts", "8", "--batch-size", "4", "--threads", "1", "--rounds", "100",
+                             "--time-budget", "300", "--json", str(out)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, QTUI_CACHE_DIR=str(tmp_path / "cache")))
+    for line in proc.stderr:  # wait until rounds are running
+        if line.startswith("round"):
+            break
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stderr.read()
+    code = proc.wait(timeout=10)
+    assert time.monotonic() - sent < 1.5
+    assert code == 130
+    assert not out.exists() and not list(tmp_path.glob(".r.json*"))
+    assert "interrupted" in rest and "Traceback" not in rest

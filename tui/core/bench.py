@@ -1,0 +1,528 @@
+"""The benchmark coordinator: one worker process per route, interleaved paired rounds, typed events.
+
+Why processes: runtimes' thread pools spin after each call, and in one process torch, ONNX Runtime and
+OpenVINO steal cores from each other (measured here: ORT int8 2.0× of torch fp32 in-process, 2.9× alone).
+A worker per route also keeps the UI's GIL free, makes cancel instant (kill), and survives a crashing kernel.
+
+Protocol (coordinator → worker): "prepare", "run", "stop". Worker → coordinator: ("loaded",),
+("ready", info), ("unavailable", why), ("failed", why), ("time", seconds, peak_rss_mb).
+Only one worker computes at a time; the others block in recv(), so they do not compete for cores.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import random
+import signal
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from tui.core.cpu import CpuProfile
+from tui.core.models import ModelRef
+from tui.core.routes import BASELINE, ROUTES, RouteSpec, static_unavailability
+from tui.core.workload import Workload
+
+# ------------------------------------------------------------------------------------------------ plan
+
+
+@dataclass(frozen=True)
+class Plan:
+    model: ModelRef
+    workload: Workload
+    routes: tuple[str, ...]  # baseline first
+    cpu: CpuProfile
+    batch_size: int = 32
+    threads: int = 2
+    max_rounds: int = 30
+    min_rounds: int = 5
+    time_budget_s: float = 60.0  # for the measured rounds, after every route is prepared
+    max_half_width: float = 0.05
+    min_cosine: float = 0.99
+    seed: int = 0
+    worker_env: tuple[tuple[str, str], ...] = ()  # extra environment for workers (ISA simulation)
+    cache_root: Path | None = None  # None: the platformdirs cache
+    profile: bool = True  # profile one batch per torch route after the rounds (for the diagnosis)
+
+
+# ---------------------------------------------------------------------------------------------- events
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    route_ids: tuple[str, ...]
+    texts: int
+    batch_size: int
+    threads: int
+    max_rounds: int
+    time_budget_s: float
+
+
+@dataclass(frozen=True)
+class RoutePhase:
+    route_id: str
+    phase: str  # "starting" | "loading" | "preparing" | "measuring" | "profiling"
+
+
+@dataclass(frozen=True)
+class RouteReady:
+    route_id: str
+    prepare_s: float
+    size_mb: float | None
+    accuracy: object | None  # accuracy.Accuracy against the baseline
+
+
+@dataclass(frozen=True)
+class RouteFailed:
+    route_id: str
+    status: str  # "unavailable" | "failed"
+    why: str
+
+
+@dataclass(frozen=True)
+class RoundDone:
+    round: int  # 1-based
+    max_rounds: int
+    elapsed_s: float
+    time_budget_s: float
+    seconds: dict  # route id → wall seconds this round
+    speedups: dict  # route id → stats.Speedup so far (not for the baseline)
+
+
+@dataclass(frozen=True)
+class RunDone:
+    result: BenchResult
+    cancelled: bool
+
+
+Event = RunStarted | RoutePhase | RouteReady | RouteFailed | RoundDone | RunDone
+
+
+# --------------------------------------------------------------------------------------------- results
+
+
+@dataclass
+class RouteResult:
+    spec: RouteSpec
+    status: str = "pending"  # "ok" | "unavailable" | "failed" | "pending"
+    why: str | None = None
+    seconds: dict[int, float] = field(default_factory=dict)  # round index → wall seconds
+    prepare_s: float | None = None
+    size_mb: float | None = None
+    peak_rss_mb: float | None = None
+    threads: int | None = None
+    accuracy: object | None = None
+    speedup: object | None = None
+    facts: dict = field(default_factory=dict)
+    profile: dict | None = None  # profile.OpProfile.to_json() of one batch (torch routes)
+
+    def throughput(self, texts: int) -> list[float]:
+        return [texts / s for _, s in sorted(self.seconds.items())]
+
+
+@dataclass
+class BenchResult:
+    plan: Plan
+    routes: dict[str, RouteResult]
+    created: str
+    rounds: int = 0
+    wall_s: float = 0.0
+    stop_reason: str = ""
+    noise_floor: object | None = None  # accuracy.Accuracy, fp32 vs fp32 in another batch order
+    baseline_noise: object | None = None  # stats.Noise of the baseline's round times
+    token_counts: list[int] = field(default_factory=list)  # per measured text, after truncation
+
+
+# ---------------------------------------------------------------------------------------------- worker
+
+THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
+              "NUMEXPR_NUM_THREADS")
+
+
+def _peak_rss_mb() -> float:
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1e6 if sys.platform == "darwin" else peak / 1e3  # bytes on macOS, KiB on Linux
+
+
+def _import_runtime(backend: str) -> None:
+    import importlib
+
+    modules = {"torch": ("torch", "sentence_transformers"), "torchao": ("torch", "sentence_transformers"),
+               "onnxruntime": ("onnxruntime", "transformers"), "openvino": ("openvino", "transformers")}
+    for name in modules.get(backend, ()):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass  # prepare() reports the missing package as a reason
+
+
+def _maybe_crash(route_id: str, phase: str) -> None:
+    """Fault injection for the tests: QTUI_TEST_CRASH=<route id>:<phase> kills this worker with SIGKILL there."""
+    if os.environ.get("QTUI_TEST_CRASH") == f"{route_id}:{phase}":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _worker_main(conn, spec: RouteSpec, setup: dict) -> None:
+    """Runs in the spawned worker process."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator owns Ctrl-C and kills us
+    log = os.open(setup["log_path"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(log, 1)  # nothing a runtime prints may reach the user's terminal
+    os.dup2(log, 2)
+    for key in THREAD_ENV:
+        os.environ[key] = str(setup["threads"])
+    os.environ.update(dict(setup["env"]))
+    try:
+        from tui.core.models import quiet_transformers
+        from tui.core.routes import PrepareContext, RouteUnavailable, prepare, silence_torch_ao_deprecation
+
+        quiet_transformers()
+        silence_torch_ao_deprecation()
+        _import_runtime(spec.backend)  # while other workers prepare; imports are not part of prepare_s
+        _maybe_crash(spec.id, "loaded")
+        conn.send(("loaded",))
+        if conn.recv() != ("prepare",):
+            return
+        ctx = PrepareContext(
+            model_dir=Path(setup["model_dir"]), model_fingerprint=setup["model_fingerprint"],
+            threads=setup["threads"], calibration=setup["calibration"],
+            cache_root=Path(setup["cache_root"]) if setup["cache_root"] else None, scratch=Path(setup["scratch"]),
+        )
+        texts, batch_size = setup["texts"], setup["batch_size"]
+        start = time.perf_counter()
+        try:
+            runner = prepare(spec, ctx)
+        except RouteUnavailable as exc:
+            conn.send(("unavailable", str(exc)))
+            return
+        prepare_s = time.perf_counter() - start
+        _maybe_crash(spec.id, "prepared")
+        # The warm-up pass (kernels are built on first call) also yields the embeddings for accuracy.
+        embeddings = runner.encode(texts, batch_size)
+        info = {"prepare_s": prepare_s, "size_mb": runner.size_mb, "threads": runner.threads,
+                "facts": dict(runner.facts), "embeddings": embeddings}
+        if setup["noise_floor"]:
+            # Another batch order changes padding and summation order: fp32's own numerical noise.
+            reordered = runner.encode(texts[::-1], batch_size)[::-1]
+            info["embeddings_reordered"] = reordered
+            info["token_counts"] = _token_counts(ctx.model_dir, texts)
+        conn.send(("ready", info))
+        while True:
+            command = conn.recv()
+            if command == ("profile",):
+                conn.send(("profile", _profile(runner, texts, batch_size)))
+                continue
+            if command != ("run",):
+                return
+            _maybe_crash(spec.id, "run")
+            start = time.perf_counter()
+            runner.encode(texts, batch_size)
+            conn.send(("time", time.perf_counter() - start, _peak_rss_mb()))
+    except (EOFError, BrokenPipeError, KeyboardInterrupt):
+        return
+    except BaseException as exc:  # any crash in a runtime: report it, the run goes on without this route
+        traceback.print_exc()
+        try:
+            conn.send(("failed", f"{exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]))
+        except (OSError, BrokenPipeError):
+            pass
+
+
+def _profile(runner, texts: list[str], batch_size: int) -> dict | None:
+    """Op-category profile of one batch, for torch routes (others have no torch.profiler view)."""
+    if not hasattr(runner, "model"):
+        return None
+    from tui.core.profile import profile_runner
+
+    return profile_runner(runner, texts, batch_size).to_json()
+
+
+def _token_counts(model_dir: Path, texts: list[str]) -> list[int]:
+    from transformers import AutoTokenizer
+
+    from tui.core.models import max_seq_length
+
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    ids = tokenizer(texts, truncation=True, max_length=max_seq_length(model_dir))["input_ids"]
+    return [len(x) for x in ids]
+
+
+class WorkerDied(Exception):
+    pass
+
+
+class Cancelled(Exception):
+    pass
+
+
+class Worker:
+    """The coordinator's handle on one route's process."""
+
+    def __init__(self, mpctx, spec: RouteSpec, setup: dict) -> None:
+        self.spec = spec
+        self.log_path = setup["log_path"]
+        self.conn, child = mpctx.Pipe()
+        self.process = mpctx.Process(target=_worker_main, args=(child, spec, setup), daemon=True,
+                                     name=f"qtui-{spec.id}")
+        self.process.start()
+        child.close()
+
+    def send(self, *message) -> None:
+        try:
+            self.conn.send(message)
+        except (OSError, BrokenPipeError):
+            raise WorkerDied(self.death_reason()) from None
+
+    def receive(self, cancel: Callable[[], bool], timeout: float | None = None) -> tuple:
+        """Wait for the next message, checking for cancel every 0.1 s (so cancel takes effect within 1 s)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if cancel():
+                raise Cancelled()
+            if self.conn.poll(0.1):
+                try:
+                    return self.conn.recv()
+                except (EOFError, OSError):
+                    raise WorkerDied(self.death_reason()) from None
+            if not self.process.is_alive() and not self.conn.poll(0):
+                raise WorkerDied(self.death_reason())
+            if deadline is not None and time.monotonic() > deadline:
+                raise WorkerDied(f"no answer within {timeout:.0f} s")
+
+    def death_reason(self) -> str:
+        self.process.join(timeout=1)
+        code = self.process.exitcode
+        if code is None:
+            what = "stopped answering"
+        elif code < 0:
+            try:
+                what = f"worker killed by {signal.Signals(-code).name}"
+            except ValueError:
+                what = f"worker killed by signal {-code}"
+        else:
+            what = f"worker exited with code {code}"
+        last = _last_log_line(self.log_path)
+        return f"{what}{f' — {last}' if last else ''}"
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            try:
+                self.conn.send(("stop",))
+            except (OSError, BrokenPipeError):
+                pass
+            self.process.join(timeout=0.5)
+        self.kill()
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=2)
+        self.conn.close()
+
+
+def _last_log_line(path: str) -> str:
+    try:
+        lines = [line.strip() for line in Path(path).read_text(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return ""
+    return lines[-1][:200] if lines else ""
+
+
+# ----------------------------------------------------------------------------------------- coordinator
+
+
+def _setup_for(plan: Plan, spec: RouteSpec, run_dir: Path) -> dict:
+    return {
+        "log_path": str(run_dir / f"{spec.id}.log"),
+        "threads": plan.threads,
+        "env": plan.worker_env,
+        "model_dir": str(plan.model.path),
+        "model_fingerprint": plan.model.fingerprint,
+        "calibration": list(plan.workload.calibration),
+        "cache_root": str(plan.cache_root) if plan.cache_root else None,
+        "scratch": str(run_dir),
+        "texts": list(plan.workload.texts),
+        "batch_size": plan.batch_size,
+        "noise_floor": spec.id == BASELINE,
+    }
+
+
+def run(plan: Plan, emit: Callable[[Event], None], cancel: Callable[[], bool] = lambda: False) -> BenchResult:
+    """Measure every route in `plan`; emits events as it goes and returns the result (also in RunDone)."""
+    from tui.core import accuracy, stats
+
+    started = time.monotonic()
+    result = BenchResult(plan, {rid: RouteResult(ROUTES[rid]) for rid in plan.routes},
+                         created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    emit(RunStarted(plan.routes, len(plan.workload.texts), plan.batch_size, plan.threads, plan.max_rounds,
+                    plan.time_budget_s))
+    workers: dict[str, Worker] = {}
+    cancelled = False
+
+    def fail(rid: str, status: str, why: str) -> None:
+        r = result.routes[rid]
+        r.status, r.why = status, why
+        emit(RouteFailed(rid, status, why))
+        if rid in workers:
+            workers.pop(rid).kill()
+
+    run_dir = Path(tempfile.mkdtemp(prefix="qtui-run-"))
+    mpctx = mp.get_context("spawn")
+    try:
+        for rid in plan.routes:
+            why = static_unavailability(ROUTES[rid], plan.cpu)
+            if why:
+                fail(rid, "unavailable", why)
+        for rid in plan.routes:
+            if result.routes[rid].status == "pending":
+                emit(RoutePhase(rid, "starting"))
+                workers[rid] = Worker(mpctx, ROUTES[rid], _setup_for(plan, ROUTES[rid], run_dir))
+
+        baseline_embeddings = _prepare_all(plan, workers, result, emit, cancel, fail)
+        if result.routes[BASELINE].status != "ok":
+            result.stop_reason = f"the fp32 baseline could not run ({result.routes[BASELINE].why})"
+        else:
+            _measure(plan, workers, result, emit, cancel, fail, stats)
+            if plan.profile:
+                _profile_all(workers, result, emit, cancel, fail)
+        del baseline_embeddings
+    except Cancelled:
+        cancelled = True
+        result.stop_reason = "cancelled"
+    finally:
+        for worker in workers.values():
+            worker.kill() if cancelled else worker.stop()  # a clean exit lets runtimes release their resources
+        for r in result.routes.values():
+            if r.status == "pending":
+                r.status, r.why = "failed", "cancelled before it finished"
+        result.wall_s = time.monotonic() - started
+        _finish_statistics(plan, result, stats, accuracy)
+    emit(RunDone(result, cancelled))
+    return result
+
+
+def _prepare_all(plan, workers, result, emit, cancel, fail):
+    """Prepare routes one at a time (quantization timings stay honest), baseline first."""
+    from tui.core import accuracy
+
+    baseline = None
+    for rid in list(workers):
+        worker = workers.get(rid)
+        if worker is None:
+            continue
+        try:
+            emit(RoutePhase(rid, "loading"))
+            worker.receive(cancel)  # ("loaded",)
+            emit(RoutePhase(rid, "preparing"))
+            worker.send("prepare")
+            message = worker.receive(cancel)
+        except WorkerDied as exc:
+            fail(rid, "failed", str(exc))
+            continue
+        kind = message[0]
+        if kind in ("unavailable", "failed"):
+            fail(rid, kind, message[1])
+            continue
+        info = message[1]
+        r = result.routes[rid]
+        r.status, r.prepare_s, r.size_mb = "ok", info["prepare_s"], info["size_mb"]
+        r.threads, r.facts = info["threads"], info["facts"]
+        if rid == BASELINE:
+            baseline = info["embeddings"]
+            result.noise_floor = accuracy.noise_floor(baseline, info["embeddings_reordered"])
+            result.token_counts = info["token_counts"]
+        elif baseline is not None:
+            try:
+                r.accuracy = accuracy.compare(baseline, info["embeddings"])
+            except ValueError as exc:  # NaN/inf embeddings: the route is broken, the run goes on
+                fail(rid, "failed", f"its embeddings are unusable ({exc})")
+                continue
+        emit(RouteReady(rid, r.prepare_s, r.size_mb, r.accuracy))
+    return baseline
+
+
+def _measure(plan, workers, result, emit, cancel, fail, stats) -> None:
+    rng = random.Random(plan.seed)
+    start = time.monotonic()
+    for round_index in range(plan.max_rounds):
+        order = [rid for rid in plan.routes if rid in workers]
+        rng.shuffle(order)
+        for rid in order:
+            emit(RoutePhase(rid, "measuring"))
+            try:
+                workers[rid].send("run")
+                message = workers[rid].receive(cancel)
+            except WorkerDied as exc:
+                fail(rid, "failed", f"died during round {round_index + 1}: {exc}")
+                continue
+            if message[0] == "failed":
+                fail(rid, "failed", message[1])
+                continue
+            r = result.routes[rid]
+            r.seconds[round_index] = message[1]
+            r.peak_rss_mb = message[2]
+        if BASELINE not in workers:
+            result.stop_reason = "the fp32 baseline failed during the run"
+            result.rounds = round_index + 1
+            return
+        speedups = _speedups(result, stats)
+        result.rounds = round_index + 1
+        elapsed = time.monotonic() - start
+        emit(RoundDone(result.rounds, plan.max_rounds, elapsed, plan.time_budget_s,
+                       {rid: r.seconds[round_index] for rid, r in result.routes.items() if round_index in r.seconds},
+                       speedups))
+        if stats.converged(speedups.values(), rounds=result.rounds, min_rounds=plan.min_rounds,
+                           max_half_width=plan.max_half_width):
+            result.stop_reason = (f"converged: every 95 % CI within ±{plan.max_half_width:.0%} after "
+                                  f"{result.rounds} rounds")
+            return
+        if elapsed >= plan.time_budget_s:
+            result.stop_reason = (f"time budget of {plan.time_budget_s:.0f} s ended after {result.rounds} rounds"
+                                  + ("" if all(s.half_width <= plan.max_half_width for s in speedups.values())
+                                     else "; some CIs are wider than ±5 %"))
+            return
+    result.stop_reason = f"reached the maximum of {plan.max_rounds} rounds"
+
+
+def _profile_all(workers, result, emit, cancel, fail) -> None:
+    """After the timed rounds (so profiling never disturbs them): one profiled batch per torch route."""
+    for rid, worker in list(workers.items()):
+        if ROUTES[rid].backend != "torch":
+            continue
+        emit(RoutePhase(rid, "profiling"))
+        try:
+            worker.send("profile")
+            message = worker.receive(cancel)
+        except WorkerDied as exc:
+            fail(rid, "failed", f"died while profiling: {exc}")
+            continue
+        if message[0] == "profile":
+            result.routes[rid].profile = message[1]
+
+
+def _speedups(result: BenchResult, stats) -> dict:
+    """Paired speedups vs the baseline over the rounds both ran."""
+    base = result.routes[BASELINE].seconds
+    out = {}
+    for rid, r in result.routes.items():
+        if rid == BASELINE or r.status != "ok":
+            continue
+        rounds = sorted(set(base) & set(r.seconds))
+        if rounds:
+            out[rid] = stats.speedup([base[i] for i in rounds], [r.seconds[i] for i in rounds])
+    return out
+
+
+def _finish_statistics(plan, result, stats, accuracy) -> None:
+    for rid, s in _speedups(result, stats).items():
+        result.routes[rid].speedup = s
+    base = result.routes[BASELINE]
+    if len(base.seconds) >= 1:
+        result.baseline_noise = stats.noise([base.seconds[i] for i in sorted(base.seconds)])

@@ -1,0 +1,337 @@
+"""The ONNX Runtime routes: export the SentenceTransformer to ONNX, quantize it to int8, run it with ORT.
+
+The exported graph is the whole sentence pipeline — transformer, pooling, normalisation — so it outputs the
+final embedding (batch, dim) and needs no torch at run time. Everything heavy (torch, onnxruntime,
+sentence-transformers) is imported inside functions: importing this module is cheap.
+
+Nothing here may print: a terminal UI draws on the same screen. Library loggers, warnings and progress bars
+are turned down where each library is used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from tui.core.models import max_seq_length, quiet_transformers
+
+ONNX_OPSET = 17
+TOKEN_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+ORT_QUIET = 3  # ORT severity: 0 verbose, 1 info, 2 warning, 3 error, 4 fatal
+SUPPORTED_POOLING = ("mean", "cls", "max")
+HEADS_KEY, HIDDEN_KEY = "qtui.num_attention_heads", "qtui.hidden_size"  # ONNX metadata for ORT's fusions
+
+
+class UnsupportedModel(ValueError):
+    """The model's pipeline has a module this exporter does not rebuild in the graph (the message says which)."""
+
+
+# ----------------------------------------------------------------------------------------------- quiet
+
+
+@contextlib.contextmanager
+def quiet_python_logs(*logger_names: str) -> Iterator[None]:
+    """Warnings and library log records below ERROR go nowhere while the block runs (they would reach stderr)."""
+    loggers = [logging.getLogger(name) for name in logger_names]
+    levels = [lg.level for lg in loggers]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for lg in loggers:
+            lg.setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            for lg, level in zip(loggers, levels, strict=True):
+                lg.setLevel(level)
+
+
+def quiet_onnxruntime() -> None:
+    """ORT's process-wide logger prints warnings (e.g. unused initializers) straight to stderr from C++."""
+    import onnxruntime as ort
+
+    ort.set_default_logger_severity(ORT_QUIET)
+
+
+# ----------------------------------------------------------------------------------------------- files
+
+
+def temp_path_beside(target: Path, suffix: str) -> Path:
+    """A fresh name in the target's directory, so os.replace onto the target is an atomic rename."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Not mkstemp: its 0600 mode would stick to the artefact; the library creating the file honours the umask.
+    return target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{suffix}")
+
+
+@contextlib.contextmanager
+def atomic_target(target: Path, suffix: str = ".tmp") -> Iterator[Path]:
+    """Yield a temp path to write; on success it replaces `target`, on failure it is removed."""
+    tmp = temp_path_beside(target, suffix)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------------------------------------- export
+
+
+def describe_head(st_model) -> tuple[str, bool]:
+    """(pooling mode, normalise?) of the modules after the transformer; anything else cannot be exported."""
+    pooling, normalize = None, False
+    for module in list(st_model)[1:]:
+        kind = type(module).__name__
+        if kind == "Pooling":
+            pooling = str(getattr(module, "pooling_mode", "mean"))
+        elif kind == "Normalize":
+            normalize = True
+        else:
+            raise UnsupportedModel(f"the ONNX export rebuilds Transformer → Pooling → Normalize only; this model "
+                                   f"also has a {kind} module")
+    if pooling not in SUPPORTED_POOLING:
+        raise UnsupportedModel(f"the ONNX export supports {', '.join(SUPPORTED_POOLING)} pooling; this model "
+                               f"uses {pooling or 'no pooling module'}")
+    return pooling, normalize
+
+
+def token_input_names(tokenizer) -> list[str]:
+    """The graph's inputs, in a fixed order: only those this tokenizer produces (many have no token_type_ids)."""
+    produced = set(getattr(tokenizer, "model_input_names", TOKEN_INPUTS))
+    names = [name for name in TOKEN_INPUTS if name in produced]
+    if "input_ids" not in names or "attention_mask" not in names:
+        raise UnsupportedModel(f"the tokenizer produces {sorted(produced)}; the export needs input_ids and "
+                               f"attention_mask")
+    return names
+
+
+def build_embedding_graph(transformer, pooling: str, normalize: bool, input_names: list[str]):
+    """A torch module whose forward is the whole sentence pipeline, for tracing into ONNX."""
+    import torch
+
+    class EmbeddingGraph(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, *tensors):
+            # Keyword arguments: transformers 5 rejects the old positional order of BertModel.forward.
+            inputs = dict(zip(input_names, tensors, strict=True))
+            tokens = self.transformer(**inputs, return_dict=True).last_hidden_state
+            mask = inputs["attention_mask"].unsqueeze(-1).to(tokens.dtype)
+            if pooling == "cls":
+                sentence = tokens[:, 0]
+            elif pooling == "max":
+                sentence = tokens.masked_fill(mask == 0, -1e9).max(dim=1).values
+            else:
+                # Elementwise multiply + sum, not a matmul: int8 quantizers leave it in fp32.
+                sentence = (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+            if normalize:
+                sentence = torch.nn.functional.normalize(sentence, p=2.0, dim=1)
+            return sentence
+
+    return EmbeddingGraph().eval()
+
+
+def example_batch(tokenizer, input_names: list[str], max_length: int):
+    """Two texts of different lengths, so the traced graph sees padding and a real attention mask."""
+    encoded = tokenizer(["An example sentence to trace the graph with padding.", "Short one."],
+                        padding=True, truncation=True, max_length=max_length, return_tensors="pt")
+    return tuple(encoded[name] for name in input_names)
+
+
+def export_onnx(model_dir: Path, out_path: Path) -> None:
+    """Export the SentenceTransformer at `model_dir` to an fp32 ONNX file whose output is the sentence embedding."""
+    import torch
+
+    from tui.core.models import load_sentence_transformer
+
+    quiet_transformers()
+    st_model = load_sentence_transformer(model_dir).eval()
+    pooling, normalize = describe_head(st_model)
+    tokenizer = st_model.tokenizer
+    input_names = token_input_names(tokenizer)
+    transformer = st_model[0].auto_model
+    # SDPA traces into a graph ORT's fusions do not recognise; eager attention is the classic BERT pattern.
+    with contextlib.suppress(Exception):
+        transformer.set_attn_implementation("eager")
+    graph = build_embedding_graph(transformer, pooling, normalize, input_names)
+    example = example_batch(tokenizer, input_names, max_seq_length(Path(model_dir)))
+    dynamic = {name: {0: "batch", 1: "sequence"} for name in input_names}
+    dynamic["sentence_embedding"] = {0: "batch"}
+    with atomic_target(Path(out_path), ".onnx") as tmp, quiet_python_logs("torch", "transformers"), \
+            torch.no_grad():
+        torch.onnx.export(graph, example, str(tmp), dynamo=False, opset_version=ONNX_OPSET,
+                          input_names=input_names, output_names=["sentence_embedding"], dynamic_axes=dynamic,
+                          do_constant_folding=True)
+        stamp_shape(tmp, transformer.config)
+
+
+def stamp_shape(onnx_path: Path, config) -> None:
+    """Record heads and hidden size in the ONNX metadata (so the int8 step needs only the .onnx file) and pin
+    the embedding width, which the tracer leaves symbolic after the normalising division."""
+    import onnx
+
+    model = onnx.load(str(onnx_path))
+    for key, attr in ((HEADS_KEY, "num_attention_heads"), (HIDDEN_KEY, "hidden_size")):
+        value = getattr(config, attr, None)
+        if value:
+            model.metadata_props.add(key=key, value=str(value))
+    width = model.graph.output[0].type.tensor_type.shape.dim[1]
+    if getattr(config, "hidden_size", None):
+        width.dim_value = int(config.hidden_size)  # pooling keeps the hidden width
+    onnx.save(model, str(onnx_path))
+
+
+# -------------------------------------------------------------------------------------------- quantize
+
+
+def transformer_shape(onnx_path: Path) -> tuple[int, int]:
+    """(attention heads, hidden size) stamped into the export; (0, 0) lets ORT's fusions detect them."""
+    import onnx
+
+    model = onnx.load(str(onnx_path), load_external_data=False)
+    meta = {p.key: p.value for p in model.metadata_props}
+    return int(meta.get(HEADS_KEY, 0)), int(meta.get(HIDDEN_KEY, 0))
+
+
+def optimize_transformer(fp32_path: Path, out_path: Path) -> dict[str, int]:
+    """ORT's BERT fusions (attention, layer norm, GELU) on the fp32 graph; returns the fused-op counts."""
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    heads, hidden = transformer_shape(fp32_path)
+    with quiet_python_logs("onnxruntime", "onnxruntime.transformers", ""):
+        # opt_level=0: Python fusions only, so the saved graph is not tied to this CPU's ORT kernels.
+        optimized = optimize_model(str(fp32_path), model_type="bert", num_heads=heads, hidden_size=hidden,
+                                   opt_level=0)
+        fused = {op: n for op, n in optimized.get_fused_operator_statistics().items() if n}
+        optimized.save_model_to_file(str(out_path))
+    return fused
+
+
+def quantize_onnx_int8(fp32_path: Path, out_path: Path, *, optimize: bool = True) -> dict:
+    """Dynamic int8 of an fp32 export: per-channel QInt8 weights, uint8 activations, after ORT's fusions."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quiet_onnxruntime()
+    fp32_path, out_path = Path(fp32_path), Path(out_path)
+    facts: dict = {"optimized": False, "per_channel": True, "weight_type": "QInt8", "notes": ""}
+    source = fp32_path
+    optimized_tmp = temp_path_beside(out_path, ".opt.onnx")
+    try:
+        if optimize:
+            source, facts = try_optimize(fp32_path, optimized_tmp, facts)
+        with atomic_target(out_path, ".onnx") as tmp, quiet_python_logs("onnxruntime", ""):
+            quantize_dynamic(str(source), str(tmp), per_channel=True, weight_type=QuantType.QInt8,
+                             # Shape inference cannot see through ORT's fused contrib ops: say they are float.
+                             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+    finally:
+        optimized_tmp.unlink(missing_ok=True)
+    return facts
+
+
+def try_optimize(fp32_path: Path, optimized_tmp: Path, facts: dict) -> tuple[Path, dict]:
+    """The optimized graph if ORT's fusions work on this export, else the plain export with a note why not."""
+    try:
+        fused = optimize_transformer(fp32_path, optimized_tmp)
+    except Exception as exc:  # any optimizer failure: int8 without fusions is still a valid route
+        return fp32_path, {**facts, "notes": f"ORT transformer optimizer failed ({exc.__class__.__name__}: "
+                                             f"{str(exc)[:120]}); quantized the plain export"}
+    summary = ", ".join(f"{op}x{n}" for op, n in sorted(fused.items())) or "nothing fused"
+    return optimized_tmp, {**facts, "optimized": True, "fused": summary, "notes": f"ORT bert fusions: {summary}"}
+
+
+# ---------------------------------------------------------------------------------------------- encode
+
+
+def load_tokenizer(model_dir: Path):
+    quiet_transformers()
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(model_dir))
+
+
+def batches_by_length(texts: list[str], batch_size: int) -> Iterator[np.ndarray]:
+    """Indices of texts, longest first, in batches: the order SentenceTransformer.encode uses, so padding is
+    the same for every route."""
+    order = np.argsort([-len(t) for t in texts], kind="stable")
+    for start in range(0, len(order), batch_size):
+        yield order[start:start + batch_size]
+
+
+def lower_cases(model_dir: Path) -> bool:
+    """sentence_bert_config.json's do_lower_case: SentenceTransformer lowercases texts before tokenizing."""
+    import json
+
+    try:
+        return bool(json.loads((Path(model_dir) / "sentence_bert_config.json").read_text()).get("do_lower_case"))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+class Tokenize:
+    """The model's tokenizer set up as SentenceTransformer uses it: pad to the batch's longest, truncate."""
+
+    def __init__(self, model_dir: Path) -> None:
+        self.tokenizer = load_tokenizer(model_dir)
+        self.max_length = max_seq_length(Path(model_dir))
+        self.lower_case = lower_cases(model_dir)
+
+    def __call__(self, texts: list[str], names: list[str]) -> dict[str, np.ndarray]:
+        if self.lower_case:
+            texts = [t.lower() for t in texts]
+        encoded = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length,
+                                 return_tensors="np")
+        return {name: np.asarray(encoded[name], dtype=np.int64) for name in names}
+
+
+def encode_in_batches(run, tokenize: Tokenize, names: list[str], texts: list[str], batch_size: int) -> np.ndarray:
+    """Embeddings in the caller's order; `run(feeds) -> (batch, dim)` is the runtime's call."""
+    if not texts:
+        raise ValueError("encode needs at least one text")
+    out: np.ndarray | None = None
+    for idx in batches_by_length(texts, batch_size):
+        embeddings = run(tokenize([texts[i] for i in idx], names))
+        if out is None:
+            out = np.empty((len(texts), embeddings.shape[1]), dtype=np.float32)
+        out[idx] = embeddings
+    return out
+
+
+def session_options(threads: int):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1  # one model, one stream of batches: nothing to run side by side
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = ORT_QUIET
+    return options
+
+
+class OrtEncoder:
+    """An ONNX sentence-embedding graph run by ONNX Runtime on the CPU."""
+
+    def __init__(self, onnx_path: Path, model_dir: Path, *, threads: int) -> None:
+        import onnxruntime as ort
+
+        quiet_onnxruntime()
+        self.session = ort.InferenceSession(str(onnx_path), sess_options=session_options(threads),
+                                            providers=["CPUExecutionProvider"])
+        self.input_names = [i.name for i in self.session.get_inputs()]
+        self.tokenize = Tokenize(model_dir)
+        self.threads = threads
+
+    def _run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        return self.session.run(None, feeds)[0]
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        return encode_in_batches(self._run, self.tokenize, self.input_names, texts, batch_size)

@@ -1,0 +1,285 @@
+"""Results as data: the versioned `qtui.report/1` JSON document, a Markdown rendering, loading and comparing.
+
+Kept apart from running (bench.py) so that saved reports from other machines can be read, compared and
+explained with the same code.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import statistics
+import tempfile
+from pathlib import Path
+
+from tui.core.routes import BASELINE, runtime_versions
+
+SCHEMA = "qtui.report/1"
+
+
+class ReportError(ValueError):
+    """A report file qtui cannot use; one line naming the problem."""
+
+
+def _round(x: float | None, digits: int = 4) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), digits)
+
+
+def recommend_route(routes: list[dict], min_cosine: float) -> dict:
+    """The fastest route that is conclusively faster than fp32 and accurate enough; else fp32, with the reason."""
+    ok = [r for r in routes if r["status"] == "ok" and r["id"] != BASELINE and r["speedup"]]
+    faster = [r for r in ok if r["speedup"]["verdict"] == "faster"]
+    accurate = [r for r in faster if r["accuracy"] and r["accuracy"]["cosine_mean"] >= min_cosine]
+    if accurate:
+        best = max(accurate, key=lambda r: r["speedup"]["point"])
+        lo, hi = best["speedup"]["ci95"]
+        return {"route": best["id"],
+                "why": f"fastest route that is conclusively faster than fp32 ({best['speedup']['point']:.2f}×, "
+                       f"95 % CI {lo:.2f}–{hi:.2f}) with mean cosine {best['accuracy']['cosine_mean']:.4f} ≥ "
+                       f"{min_cosine}"}
+    if faster:
+        best = max(faster, key=lambda r: r["speedup"]["point"])
+        cos = best["accuracy"]["cosine_mean"] if best["accuracy"] else float("nan")
+        return {"route": BASELINE,
+                "why": f"every conclusively faster route loses accuracy: the fastest, {best['id']} "
+                       f"({best['speedup']['point']:.2f}×), has mean cosine {cos:.4f} < {min_cosine}"}
+    if ok:
+        return {"route": BASELINE, "why": "no route was conclusively faster than fp32 on this machine"}
+    return {"route": BASELINE, "why": "no other route ran, so there is nothing to beat fp32"}
+
+
+def route_document(r, texts: int) -> dict:
+    samples = r.throughput(texts)
+    median = statistics.median(samples) if samples else None
+    return {
+        "id": r.spec.id, "backend": r.spec.backend, "dtype": r.spec.dtype, "engine": r.spec.engine,
+        "granularity": r.spec.granularity, "status": r.status, "why": r.why,
+        "throughput": {"median": _round(median, 2), "samples": [round(s, 2) for s in samples]} if samples else None,
+        "speedup": r.speedup.to_json() if r.speedup is not None else None,
+        "accuracy": r.accuracy.to_json() if r.accuracy is not None else None,
+        "size_mb": _round(r.size_mb, 2), "peak_rss_mb": _round(r.peak_rss_mb, 1), "prepare_s": _round(r.prepare_s, 3),
+        "threads": r.threads, "facts": r.facts, "profile": r.profile,
+    }
+
+
+def build_document(result) -> dict:
+    """The qtui.report/1 document for a finished (or cancelled) BenchResult, with its diagnosis."""
+    from tui.core.advice import diagnose
+
+    plan = result.plan
+    texts = len(plan.workload.texts)
+    routes = [route_document(result.routes[rid], texts) for rid in plan.routes]
+    versions = runtime_versions()
+    threads = result.routes[BASELINE].threads or plan.threads
+    doc = {
+        "schema": SCHEMA,
+        "created": result.created,
+        "wall_s": round(result.wall_s, 2),
+        "rounds": result.rounds,
+        "stop_reason": result.stop_reason,
+        "env": {"cpu": plan.cpu.to_json(), "threads": threads, "torch": versions.get("torch"),
+                "python": versions.get("python"), "packages": versions,
+                "simulated_isa": dict(plan.worker_env) or None},
+        "workload": {"model": plan.model.name, "texts": texts, "batch_size": plan.batch_size,
+                     "mean_tokens": _round(statistics.fmean(result.token_counts), 1) if result.token_counts else None,
+                     "max_tokens": max(result.token_counts) if result.token_counts else None,
+                     "source": plan.workload.source, "fingerprint": plan.workload.fingerprint},
+        "baseline": BASELINE,
+        "min_cosine": plan.min_cosine,
+        "routes": routes,
+        "noise_floor": result.noise_floor.to_json() if result.noise_floor is not None else None,
+        "baseline_noise": _noise_json(result.baseline_noise),
+        "recommendation": recommend_route(routes, plan.min_cosine),
+        "advice": [],
+    }
+    doc["advice"] = [a.to_json() for a in diagnose(plan.cpu, doc)]
+    return doc
+
+
+def _noise_json(noise) -> dict | None:
+    if noise is None:
+        return None
+    return {"iqr_over_median": _round(noise.iqr_over_median), "drift": _round(noise.drift),
+            "flagged": noise.flagged, "reasons": list(noise.reasons)}
+
+
+# ------------------------------------------------------------------------------------------ writing
+
+
+def check_writable(path: str) -> None:
+    """Fail before any work if a report cannot be written there (missing directory, no permission)."""
+    if path == "-":
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise ReportError(f"{path}: is a directory; give a file name such as {target / 'report.json'}")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise ReportError(f"{path}: directory {parent} does not exist; create it first")
+    if not os.access(parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise ReportError(f"{path}: not writable; choose another path")
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write the whole file or nothing: a temp file in the same directory, then rename."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent if str(target.parent) else ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_report(path: str) -> dict:
+    p = Path(path)
+    if not p.exists():
+        raise ReportError(f"{path}: no such file; pass a report written by `qtui bench --json PATH`")
+    if p.is_dir():
+        raise ReportError(f"{path}: is a directory; pass a qtui report JSON file")
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ReportError(f"{path}: not text; pass a qtui report JSON file") from None
+    except json.JSONDecodeError as exc:
+        raise ReportError(f"{path}: not valid JSON (truncated?) at line {exc.lineno}") from None
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
+        found = doc.get("schema") if isinstance(doc, dict) else type(doc).__name__
+        raise ReportError(f"{path}: not a {SCHEMA} report (schema: {found!r})")
+    for key in ("routes", "env", "workload"):
+        if key not in doc:
+            raise ReportError(f"{path}: {SCHEMA} report without '{key}' (truncated or edited?)")
+    if not isinstance(doc["routes"], list) or not all(isinstance(r, dict) and "id" in r for r in doc["routes"]):
+        raise ReportError(f"{path}: 'routes' is not a list of routes")
+    return doc
+
+
+# ------------------------------------------------------------------------------------------ rendering
+
+
+def _speedup_text(r: dict) -> str:
+    s = r.get("speedup")
+    if not s:
+        return "baseline" if r["id"] == BASELINE and r["status"] == "ok" else "—"
+    lo, hi = s["ci95"]
+    ci = "" if lo is None else f" [{lo:.2f}–{hi:.2f}]"
+    return f"{s['point']:.2f}×{ci} {s['verdict']}"
+
+
+def route_rows(doc: dict) -> list[list[str]]:
+    """Table rows shared by the stdout summary and the Markdown report."""
+    rows = []
+    for r in doc["routes"]:
+        acc = r.get("accuracy")
+        tp = r.get("throughput")
+        rows.append([
+            r["id"], r["status"],
+            f"{tp['median']:.1f}" if tp else "—",
+            _speedup_text(r),
+            f"{acc['cosine_mean']:.4f}" if acc else ("1 (ref)" if r["id"] == BASELINE and tp else "—"),
+            f"{r['size_mb']:.1f}" if r.get("size_mb") is not None else "—",
+            f"{r['prepare_s']:.1f}" if r.get("prepare_s") is not None else "—",
+        ])
+    return rows
+
+
+HEADERS = ["route", "status", "sent/s", "speedup [95 % CI]", "cosine", "MB", "prep s"]
+
+
+def format_table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return "\n".join([fmt.format(*headers), fmt.format(*("-" * w for w in widths))] +
+                     [fmt.format(*row) for row in rows])
+
+
+def format_summary(doc: dict) -> str:
+    """What `qtui bench` prints on stdout for people."""
+    lines = [format_table(HEADERS, route_rows(doc)), ""]
+    for r in doc["routes"]:
+        if r["status"] != "ok" and r.get("why"):
+            lines.append(f"{r['id']}: {r['status']} — {r['why']}")
+    rec = doc["recommendation"]
+    lines += ["", f"Recommended: {rec['route']} — {rec['why']}", f"Stopped: {doc.get('stop_reason', '')}"]
+    floor = doc.get("noise_floor")
+    if floor:
+        lines.append(f"fp32 noise floor (another batch order): cosine {floor['cosine_mean']:.6f}")
+    if doc.get("advice"):
+        lines += ["", format_advice(doc["advice"])]
+    return "\n".join(lines)
+
+
+def format_advice(advice: list[dict], recipes: bool = False) -> str:
+    """Ranked advice for a terminal: title, evidence, fix, effect (and the recipe when asked)."""
+    lines = []
+    for i, a in enumerate(advice, 1):
+        lines += [f"{i}. [{a['severity']}] {a['title']}  ({a['code']})",
+                  f"   Evidence: {a['evidence']}", f"   Fix: {a['fix']}", f"   Effect: {a.get('effect', '')}"]
+        if recipes and a.get("recipe"):
+            lines += ["   Recipe:"] + [f"     {line}" for line in a["recipe"].rstrip().splitlines()]
+    return "\n".join(lines) if lines else "No advice: nothing in this report points at a problem."
+
+
+def to_markdown(doc: dict) -> str:
+    env, wl = doc["env"], doc["workload"]
+    cpu = env["cpu"]
+    lines = [
+        "# qtui benchmark report", "",
+        f"- Created: {doc['created']} · wall {doc['wall_s']} s · {doc['rounds']} rounds ({doc.get('stop_reason', '')})",
+        f"- CPU: {cpu.get('model')} ({cpu.get('arch')}, {cpu.get('logical_cpus')} logical CPUs) · features: "
+        f"{' '.join(cpu.get('features', []))}",
+        f"- Threads: {env['threads']} · torch {env['torch']} · Python {env['python']}",
+        f"- Workload: {wl['model']} · {wl['texts']} texts ({wl.get('source', '')}) · batch size {wl['batch_size']}",
+    ]
+    if env.get("simulated_isa"):
+        lines.append(f"- **Simulated ISA**: {env['simulated_isa']} (a prediction for a weaker CPU, not this one)")
+    lines += ["", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+    lines += ["| " + " | ".join(row) + " |" for row in route_rows(doc)]
+    lines += [""]
+    for r in doc["routes"]:
+        if r["status"] != "ok" and r.get("why"):
+            lines.append(f"- `{r['id']}` {r['status']}: {r['why']}")
+    rec = doc["recommendation"]
+    lines += ["", f"**Recommended:** `{rec['route']}` — {rec['why']}", ""]
+    if doc.get("advice"):
+        lines += ["## Advice", ""]
+        for a in doc["advice"]:
+            lines += [f"### [{a['severity']}] {a['title']} (`{a['code']}`)", "", f"Evidence: {a['evidence']}", "",
+                      f"Fix: {a['fix']}", "", f"Effect: {a.get('effect', '')}", ""]
+            if a.get("recipe"):
+                lines += ["```python", a["recipe"].rstrip(), "```", ""]
+    return "\n".join(lines)
+
+
+def compare(a: dict, b: dict, label_a: str = "A", label_b: str = "B") -> str:
+    """Two runs side by side: per route throughput and speedup, and what differs in the environment."""
+    ids = list(dict.fromkeys([r["id"] for r in a["routes"]] + [r["id"] for r in b["routes"]]))
+    by_a, by_b = {r["id"]: r for r in a["routes"]}, {r["id"]: r for r in b["routes"]}
+    rows = []
+    for rid in ids:
+        ra, rb = by_a.get(rid), by_b.get(rid)
+        tpa = ra["throughput"]["median"] if ra and ra.get("throughput") else None
+        tpb = rb["throughput"]["median"] if rb and rb.get("throughput") else None
+        ratio = f"{tpb / tpa:.2f}×" if tpa and tpb else "—"
+        rows.append([rid,
+                     f"{tpa:.1f}" if tpa else (ra["status"] if ra else "absent"),
+                     _speedup_text(ra) if ra else "—",
+                     f"{tpb:.1f}" if tpb else (rb["status"] if rb else "absent"),
+                     _speedup_text(rb) if rb else "—",
+                     ratio])
+    headers = ["route", f"{label_a} sent/s", f"{label_a} speedup", f"{label_b} sent/s", f"{label_b} speedup",
+               f"{label_b}/{label_a}"]
+    lines = [format_table(headers, rows), ""]
+    for key, get in [("CPU", lambda d: d["env"]["cpu"].get("model")),
+                     ("features", lambda d: " ".join(d["env"]["cpu"].get("features", []))),
+                     ("threads", lambda d: d["env"].get("threads")), ("torch", lambda d: d["env"].get("torch")),
+                     ("model", lambda d: d["workload"].get("model")), ("texts", lambda d: d["workload"].get("texts")),
+                     ("batch size", lambda d: d["workload"].get("batch_size"))]:
+        va, vb = get(a), get(b)
+        lines.append(f"{key:<11} {va}" if va == vb else f"{key:<11} {label_a}: {va}   {label_b}: {vb}")
+    lines += ["", f"{label_a} recommends {a['recommendation']['route']}; {label_b} recommends "
+              f"{b['recommendation']['route']}."]
+    return "\n".join(lines)

@@ -1,0 +1,41 @@
+"""Progress of a headless `qtui bench`, printed to stderr (stdout is kept for the summary or JSON)."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from tui.core.bench import RoundDone, RouteFailed, RoutePhase, RouteReady, RunDone, RunStarted
+
+
+class StderrProgress:
+    """An `emit` callback: one short line per event that matters to a person waiting."""
+
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        self.stream = stream
+
+    def __call__(self, event) -> None:
+        line = self.describe(event)
+        if line:
+            print(line, file=self.stream, flush=True)
+
+    @staticmethod
+    def describe(event) -> str | None:
+        if isinstance(event, RunStarted):
+            return (f"qtui bench: {len(event.route_ids)} routes, {event.texts} texts, batch {event.batch_size}, "
+                    f"{event.threads} threads; up to {event.max_rounds} rounds or {event.time_budget_s:.0f} s")
+        if isinstance(event, RoutePhase) and event.phase == "preparing":
+            return f"  {event.route_id:<30} preparing…"
+        if isinstance(event, RouteReady):
+            size = f", {event.size_mb:.1f} MB" if event.size_mb else ""
+            cos = f", cosine {event.accuracy.cosine_mean:.4f}" if event.accuracy is not None else ""
+            return f"  {event.route_id:<30} ready in {event.prepare_s:.1f} s{size}{cos}"
+        if isinstance(event, RouteFailed):
+            return f"  {event.route_id:<30} {event.status}: {event.why}"
+        if isinstance(event, RoundDone):
+            parts = [f"{rid} {s.point:.2f}×±{s.half_width:.0%}" if s.half_width != float("inf")
+                     else f"{rid} {s.point:.2f}×" for rid, s in event.speedups.items()]
+            return f"round {event.round:>2}/{event.max_rounds} {event.elapsed_s:5.1f} s  " + "  ".join(parts)
+        if isinstance(event, RunDone):
+            return f"done in {event.result.wall_s:.1f} s: {event.result.stop_reason}"
+        return None
