@@ -140,3 +140,17 @@ def test_ranked_by_expected_gain():
              route("openvino-int8", 3.2, cosine=0.995)], threads=1)
     gains = [a.gain for a in diagnose(ZEN3, d)]
     assert gains == sorted(gains, reverse=True)
+
+
+def test_better_backend_measures_against_the_fastest_torch_route_not_a_slow_accurate_one():
+    d = doc([BASE, route("torch-qint8-qnnpack-perchannel", 0.39, cosine=0.993),
+             route("torch-qint8-x86", 1.5, cosine=0.948), route("ort-qint8", 1.88, cosine=0.992)])
+    a = advice(ZEN3, d, "better-backend")
+    assert a.gain == pytest.approx(1.88 / 1.5) and "torch-qint8-x86" in a.evidence
+
+
+def test_engine_mismatch_cites_the_engine_the_fix_names():
+    d = doc([BASE, route("torch-qint8-qnnpack", 0.4, cosine=0.97), route("torch-qint8-onednn", 1.6, cosine=0.95),
+             route("torch-qint8-x86", 1.5, cosine=0.95)])
+    a = advice(ZEN3, d, "engine-mismatch")
+    assert "on the x86 engine ran at 1.50×" in a.evidence and "'x86'" in a.fix

@@ -40,7 +40,7 @@ TEXTS = [
 ]
 CALIBRATION = [f"Calibration sentence number {i} talks about {w}." for i, w in
                enumerate(["weather", "trains", "bread", "compilers", "music", "football", "taxes", "rivers"])]
-HEAVY = ("torch", "onnxruntime", "openvino", "nncf", "sentence_transformers", "transformers", "onnx")
+HEAVY = ("torch", "onnxruntime", "openvino", "nncf", "sentence_transformers", "transformers", "onnx", "numpy")
 
 
 @contextlib.contextmanager
@@ -242,8 +242,11 @@ def test_graph_inputs_follow_the_tokenizer():
         token_input_names(SimpleNamespace(model_input_names=["pixel_values"]))
 
 
-def test_unsupported_heads_are_refused_with_the_module_named():
-    from tui.core.onnx_route import UnsupportedModel, describe_head
+def test_unsupported_models_are_refused_as_unavailable_with_the_module_named():
+    from tui.core.onnx_route import UnsupportedModel, describe_head, transformer_of
+    from tui.core.routes import RouteUnavailable
+
+    assert issubclass(UnsupportedModel, RouteUnavailable)  # the bench shows "unavailable: why", not a crash
 
     class Transformer: ...
 
@@ -260,3 +263,5 @@ def test_unsupported_heads_are_refused_with_the_module_named():
         describe_head([Transformer(), Pooling(), Dense(), Normalize()])
     with pytest.raises(UnsupportedModel, match="no pooling module"):
         describe_head([Transformer(), Normalize()])
+    with pytest.raises(UnsupportedModel, match="StaticEmbedding"):
+        transformer_of([type("StaticEmbedding", (), {})()])

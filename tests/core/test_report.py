@@ -4,7 +4,14 @@ import pytest
 
 from tests.synthetic import BASE, doc, route
 from tui.core.report import (
-    SCHEMA, ReportError, check_writable, compare, format_summary, load_report, recommend_route, to_markdown,
+    SCHEMA,
+    ReportError,
+    check_writable,
+    compare,
+    format_summary,
+    load_report,
+    recommend_route,
+    to_markdown,
     write_atomic,
 )
 

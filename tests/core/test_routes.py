@@ -4,7 +4,14 @@ from tests.conftest import FIXTURES
 from tui.core.cpu import load_cpuinfo_file
 from tui.core.models import packaged_model_dir, resolve_model
 from tui.core.routes import (
-    BASELINE, DEFAULT_ROUTES, ROUTES, PrepareContext, RouteError, RouteUnavailable, parse_routes, prepare,
+    BASELINE,
+    DEFAULT_ROUTES,
+    ROUTES,
+    PrepareContext,
+    RouteError,
+    RouteUnavailable,
+    parse_routes,
+    prepare,
     static_unavailability,
 )
 

@@ -17,10 +17,13 @@ import secrets
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from tui.core.models import max_seq_length, quiet_transformers
+from tui.core.routes import RouteUnavailable
+
+if TYPE_CHECKING:
+    import numpy as np
 
 ONNX_OPSET = 17
 TOKEN_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -29,8 +32,11 @@ SUPPORTED_POOLING = ("mean", "cls", "max")
 HEADS_KEY, HIDDEN_KEY = "qtui.num_attention_heads", "qtui.hidden_size"  # ONNX metadata for ORT's fusions
 
 
-class UnsupportedModel(ValueError):
-    """The model's pipeline has a module this exporter does not rebuild in the graph (the message says which)."""
+class UnsupportedModel(RouteUnavailable):
+    """The model's pipeline has a module this exporter does not rebuild in the graph (the message says which).
+
+    A RouteUnavailable: the bench shows the ONNX/OpenVINO routes as unavailable with this reason, not as a crash.
+    """
 
 
 # ----------------------------------------------------------------------------------------------- quiet
@@ -101,6 +107,16 @@ def describe_head(st_model) -> tuple[str, bool]:
     return pooling, normalize
 
 
+def transformer_of(st_model):
+    """The Hugging Face model inside the first module; other first modules (static embeddings, CLIP) are out."""
+    first = st_model[0]
+    transformer = getattr(first, "auto_model", None)
+    if transformer is None:
+        raise UnsupportedModel(f"the ONNX export needs a Transformer first module; this model starts with "
+                               f"{type(first).__name__}")
+    return transformer
+
+
 def token_input_names(tokenizer) -> list[str]:
     """The graph's inputs, in a fixed order: only those this tokenizer produces (many have no token_type_ids)."""
     produced = set(getattr(tokenizer, "model_input_names", TOKEN_INPUTS))
@@ -157,7 +173,7 @@ def export_onnx(model_dir: Path, out_path: Path) -> None:
     pooling, normalize = describe_head(st_model)
     tokenizer = st_model.tokenizer
     input_names = token_input_names(tokenizer)
-    transformer = st_model[0].auto_model
+    transformer = transformer_of(st_model)
     # SDPA traces into a graph ORT's fusions do not recognise; eager attention is the classic BERT pattern.
     with contextlib.suppress(Exception):
         transformer.set_attn_implementation("eager")
@@ -261,6 +277,8 @@ def load_tokenizer(model_dir: Path):
 def batches_by_length(texts: list[str], batch_size: int) -> Iterator[np.ndarray]:
     """Indices of texts, longest first, in batches: the order SentenceTransformer.encode uses, so padding is
     the same for every route."""
+    import numpy as np
+
     order = np.argsort([-len(t) for t in texts], kind="stable")
     for start in range(0, len(order), batch_size):
         yield order[start:start + batch_size]
@@ -285,6 +303,8 @@ class Tokenize:
         self.lower_case = lower_cases(model_dir)
 
     def __call__(self, texts: list[str], names: list[str]) -> dict[str, np.ndarray]:
+        import numpy as np
+
         if self.lower_case:
             texts = [t.lower() for t in texts]
         encoded = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length,
@@ -294,6 +314,8 @@ class Tokenize:
 
 def encode_in_batches(run, tokenize: Tokenize, names: list[str], texts: list[str], batch_size: int) -> np.ndarray:
     """Embeddings in the caller's order; `run(feeds) -> (batch, dim)` is the runtime's call."""
+    import numpy as np
+
     if not texts:
         raise ValueError("encode needs at least one text")
     out: np.ndarray | None = None

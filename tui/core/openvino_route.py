@@ -17,10 +17,12 @@ import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from tui.core.onnx_route import Tokenize, encode_in_batches, quiet_python_logs
+
+if TYPE_CHECKING:
+    import numpy as np
 
 CALIBRATION_BATCH = 1  # one text per sample: no padding tokens skew the activation ranges
 
@@ -170,6 +172,8 @@ class OpenVinoEncoder:
         self.inference_precision = self.compiled.get_property(hints.inference_precision).get_type_name()
 
     def _run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        import numpy as np
+
         result = self.request.infer(feeds)
         return np.array(result[self.compiled.output(0)], dtype=np.float32)  # a copy: the buffer is reused
 
