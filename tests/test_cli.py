@@ -102,6 +102,8 @@ def test_detect_does_not_import_torch():
     (["--markdown", "/"], "is a directory"),
     (["--model", "/nonexistent/model"], "no such directory"),
     (["--texts", "/nonexistent.txt"], "no such file"),
+    (["--simulate-isa", "avx9000"], "unknown"),
+    (["--sweep", "torch-int4"], "--sweep: unknown route"),
 ])
 def test_bench_bad_input_is_one_line_exit_2_before_any_work(args, phrase):
     result = run_qtui("bench", *args, timeout=30)

@@ -130,6 +130,12 @@ def _add_bench(sub) -> None:
     p.add_argument("--json", metavar="PATH", help="write the qtui.report/1 JSON there ('-' for stdout: then "
                                                   "stdout carries only JSON)")
     p.add_argument("--markdown", metavar="PATH", help="write a Markdown report there")
+    p.add_argument("--sweep", nargs="?", const="auto", metavar="ROUTE",
+                   help="after the rounds, time fp32 vs ROUTE over batch size {1,8,32} × tokens {8,32,128} to "
+                        "show where int8 wins and loses (default ROUTE: the recommended engine's qint8 route)")
+    p.add_argument("--simulate-isa", metavar="ISA",
+                   help="predict a weaker x86 server: cap oneDNN/ATen kernels at ISA (sse4_2, avx, avx2, avx2_vnni, "
+                        "avx512, avx512_vnni, avx512_bf16, amx); the report is marked as simulated")
     p.set_defaults(handler=cmd_bench)
 
 
@@ -180,9 +186,28 @@ def build_plan(args: argparse.Namespace):
         raise UserError(str(exc)) from None
     cpu = detect()
     threads = args.threads or cpu.physical_cores or cpu.logical_cpus or 1
+    worker_env: tuple = ()
+    if getattr(args, "simulate_isa", None):
+        from tui.core.simulate import SimulationError, simulation
+
+        try:
+            worker_env, cpu = simulation(args.simulate_isa, cpu)
+        except SimulationError as exc:
+            raise UserError(str(exc)) from None
+    sweep_route = getattr(args, "sweep", None)
+    if sweep_route == "auto":
+        from tui.core.engines import recommend
+
+        sweep_route = f"torch-qint8-{recommend(cpu).engine or 'qnnpack'}"
+    if sweep_route:
+        try:
+            sweep_route = parse_routes(sweep_route)[-1]
+        except RouteError as exc:
+            raise UserError(str(exc).replace("--routes", "--sweep")) from None
+        routes = [*routes, sweep_route] if sweep_route not in routes else routes
     return Plan(model=model, workload=workload, routes=tuple(routes), cpu=cpu, batch_size=args.batch_size,
                 threads=threads, max_rounds=args.rounds, time_budget_s=args.time_budget,
-                min_cosine=args.min_cosine)
+                min_cosine=args.min_cosine, worker_env=worker_env, sweep_route=sweep_route)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from tui.core.bench import RoundDone, RouteFailed, RoutePhase, RouteReady, RunDone, RunStarted
+from tui.core.bench import RoundDone, RouteFailed, RoutePhase, RouteReady, RunDone, RunStarted, SweepCell
 
 
 class StderrProgress:
@@ -36,6 +36,9 @@ class StderrProgress:
             parts = [f"{rid} {s.point:.2f}×±{s.half_width:.0%}" if s.half_width != float("inf")
                      else f"{rid} {s.point:.2f}×" for rid, s in event.speedups.items()]
             return f"round {event.round:>2}/{event.max_rounds} {event.elapsed_s:5.1f} s  " + "  ".join(parts)
+        if isinstance(event, SweepCell):
+            return (f"sweep {event.done}/{event.total}: batch {event.batch_size:>2} × {event.seq_len:>3} tokens  "
+                    f"{event.route_id} {event.speedup:.2f}×")
         if isinstance(event, RunDone):
             return f"done in {event.result.wall_s:.1f} s: {event.result.stop_reason}"
         return None

@@ -93,3 +93,13 @@ def test_the_baseline_failing_ends_the_run_with_a_reason(tmp_path):
     result, _ = run_collecting(plan)
     assert result.routes["torch-fp32"].status == "failed"
     assert "baseline" in result.stop_reason and result.rounds == 0
+
+
+def test_sweep_times_fp32_against_the_route_per_cell(tmp_path):
+    plan = tiny_plan(tmp_path, ["torch-fp32", "torch-qint8-x86"], max_rounds=2, profile=False,
+                     sweep_route="torch-qint8-x86", sweep_cells=((1, 8), (4, 32)))
+    result, events = run_collecting(plan)
+    cells = result.sweep["cells"]
+    assert [(c["batch_size"], c["seq_len"]) for c in cells] == [(1, 8), (4, 32)]  # "the" is one BERT token
+    assert all(c["speedup"] > 0 and c["fp32_ms"] > 0 for c in cells)
+    assert build_document(result)["sweep"]["route"] == "torch-qint8-x86"

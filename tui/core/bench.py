@@ -48,6 +48,8 @@ class Plan:
     worker_env: tuple[tuple[str, str], ...] = ()  # extra environment for workers (ISA simulation)
     cache_root: Path | None = None  # None: the platformdirs cache
     profile: bool = True  # profile one batch per torch route after the rounds (for the diagnosis)
+    sweep_route: str | None = None  # crossover sweep of this route vs fp32 over batch size × tokens
+    sweep_cells: tuple[tuple[int, int], ...] = tuple((b, t) for b in (1, 8, 32) for t in (8, 32, 128))
 
 
 # ---------------------------------------------------------------------------------------------- events
@@ -66,7 +68,7 @@ class RunStarted:
 @dataclass(frozen=True)
 class RoutePhase:
     route_id: str
-    phase: str  # "starting" | "loading" | "preparing" | "measuring" | "profiling"
+    phase: str  # "starting" | "loading" | "preparing" | "measuring" | "profiling" | "sweeping"
 
 
 @dataclass(frozen=True)
@@ -95,12 +97,22 @@ class RoundDone:
 
 
 @dataclass(frozen=True)
+class SweepCell:
+    route_id: str
+    batch_size: int
+    seq_len: int
+    speedup: float
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
 class RunDone:
     result: BenchResult
     cancelled: bool
 
 
-Event = RunStarted | RoutePhase | RouteReady | RouteFailed | RoundDone | RunDone
+Event = RunStarted | RoutePhase | RouteReady | RouteFailed | RoundDone | SweepCell | RunDone
 
 
 # --------------------------------------------------------------------------------------------- results
@@ -136,6 +148,7 @@ class BenchResult:
     noise_floor: object | None = None  # accuracy.Accuracy, fp32 vs fp32 in another batch order
     baseline_noise: object | None = None  # stats.Noise of the baseline's round times
     token_counts: list[int] = field(default_factory=list)  # per measured text, after truncation
+    sweep: dict | None = None  # {"route", "cells": [{"batch_size", "seq_len", "speedup", ...}]}
 
 
 # ---------------------------------------------------------------------------------------------- worker
@@ -219,6 +232,9 @@ def _worker_main(conn, spec: RouteSpec, setup: dict) -> None:
             if command == ("profile",):
                 conn.send(("profile", _profile(runner, texts, batch_size)))
                 continue
+            if command[0] == "sweep":
+                conn.send(("sweep", *_time_cell(runner, ctx.model_dir, *command[1:])))
+                continue
             if command != ("run",):
                 return
             _maybe_crash(spec.id, "run")
@@ -233,6 +249,30 @@ def _worker_main(conn, spec: RouteSpec, setup: dict) -> None:
             conn.send(("failed", f"{exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]))
         except (OSError, BrokenPipeError):
             pass
+
+
+def sweep_text(model_dir: Path, tokens: int) -> tuple[str, int]:
+    """A text of about `tokens` tokens (special tokens included) and its exact token count."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    words = max(1, tokens - 2)
+    text = " ".join(["the"] * words)
+    return text, len(tokenizer(text)["input_ids"])
+
+
+def _time_cell(runner, model_dir: Path, batch_size: int, tokens: int, min_seconds: float) -> tuple[float, int]:
+    """Seconds per encode of `batch_size` texts of `tokens` tokens, repeated to at least `min_seconds`."""
+    text, actual = sweep_text(model_dir, tokens)
+    batch = [text] * batch_size
+    runner.encode(batch, batch_size)  # warm-up: new shapes build new kernels
+    calls, start = 0, time.perf_counter()
+    while True:
+        runner.encode(batch, batch_size)
+        calls += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_seconds:
+            return elapsed / calls, actual
 
 
 def _profile(runner, texts: list[str], batch_size: int) -> dict | None:
@@ -392,6 +432,8 @@ def run(plan: Plan, emit: Callable[[Event], None], cancel: Callable[[], bool] = 
             _measure(plan, workers, result, emit, cancel, fail, stats)
             if plan.profile:
                 _profile_all(workers, result, emit, cancel, fail)
+            if plan.sweep_route and plan.sweep_route in workers and BASELINE in workers:
+                result.sweep = _sweep(plan, workers, emit, cancel, stats)
         del baseline_embeddings
     except Cancelled:
         cancelled = True
@@ -505,6 +547,33 @@ def _profile_all(workers, result, emit, cancel, fail) -> None:
             continue
         if message[0] == "profile":
             result.routes[rid].profile = message[1]
+
+
+def _sweep(plan, workers, emit, cancel, stats, rounds: int = 3, min_seconds: float = 0.15) -> dict | None:
+    """fp32 vs one route over batch size × sequence length: paired, order alternating per round."""
+    pair = (workers[BASELINE], workers[plan.sweep_route])
+    cells = []
+    emit(RoutePhase(plan.sweep_route, "sweeping"))
+    for batch_size, tokens in plan.sweep_cells:
+        times: dict[int, list[float]] = {0: [], 1: []}
+        actual = tokens
+        try:
+            for r in range(rounds):
+                for i in ((0, 1) if r % 2 == 0 else (1, 0)):
+                    pair[i].send("sweep", batch_size, tokens, min_seconds)
+                    message = pair[i].receive(cancel)
+                    if message[0] != "sweep":
+                        return None
+                    times[i].append(message[1])
+                    actual = message[2]
+        except WorkerDied:
+            return None
+        s = stats.speedup(times[0], times[1])
+        cells.append({"batch_size": batch_size, "seq_len": actual, "speedup": round(s.point, 4),
+                      "ci95": [round(x, 4) for x in s.ci95], "fp32_ms": round(1000 * min(times[0]), 3),
+                      "route_ms": round(1000 * min(times[1]), 3)})
+        emit(SweepCell(plan.sweep_route, batch_size, actual, s.point, len(cells), len(plan.sweep_cells)))
+    return {"route": plan.sweep_route, "rounds": rounds, "cells": cells}
 
 
 def _speedups(result: BenchResult, stats) -> dict:

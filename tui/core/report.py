@@ -66,6 +66,7 @@ def route_document(r, texts: int) -> dict:
 def build_document(result) -> dict:
     """The qtui.report/1 document for a finished (or cancelled) BenchResult, with its diagnosis."""
     from tui.core.advice import diagnose
+    from tui.core.roofline import EncoderShape, route_rooflines
 
     plan = result.plan
     texts = len(plan.workload.texts)
@@ -91,8 +92,11 @@ def build_document(result) -> dict:
         "noise_floor": result.noise_floor.to_json() if result.noise_floor is not None else None,
         "baseline_noise": _noise_json(result.baseline_noise),
         "recommendation": recommend_route(routes, plan.min_cosine),
+        "sweep": result.sweep,
         "advice": [],
     }
+    shape = EncoderShape.from_model_dir(plan.model.path)
+    doc["roofline"] = route_rooflines(doc, plan.cpu, shape, result.token_counts) if shape else None
     doc["advice"] = [a.to_json() for a in diagnose(plan.cpu, doc)]
     return doc
 
@@ -207,9 +211,34 @@ def format_summary(doc: dict) -> str:
     floor = doc.get("noise_floor")
     if floor:
         lines.append(f"fp32 noise floor (another batch order): cosine {floor['cosine_mean']:.6f}")
+    if doc.get("sweep"):
+        lines += ["", format_sweep(doc["sweep"])]
+    if doc.get("roofline"):
+        lines += ["", format_roofline(doc["roofline"])]
     if doc.get("advice"):
         lines += ["", format_advice(doc["advice"])]
     return "\n".join(lines)
+
+
+def format_sweep(sweep: dict) -> str:
+    """The crossover grid: rows are batch sizes, columns sequence lengths, cells the route's speedup."""
+    cells = sweep["cells"]
+    batches = sorted({c["batch_size"] for c in cells})
+    lengths = sorted({c["seq_len"] for c in cells})
+    by = {(c["batch_size"], c["seq_len"]): c["speedup"] for c in cells}
+    rows = [[f"batch {b}"] + [f"{by[(b, t)]:.2f}×{'' if by[(b, t)] >= 1 else ' ✗'}" if (b, t) in by else "—"
+                              for t in lengths] for b in batches]
+    losing = [c for c in cells if c["speedup"] < 1]
+    verdict = (f"int8 loses in {len(losing)} of {len(cells)} cells (✗)" if losing else
+               f"int8 wins in every one of the {len(cells)} cells here")
+    return (f"Crossover sweep: {sweep['route']} vs fp32 (speedup; {verdict})\n"
+            + format_table(["", *[f"{t} tokens" for t in lengths]], rows))
+
+
+def format_roofline(roof: dict) -> str:
+    parts = ", ".join(f"{rid} {r['percent']:.0f}%" for rid, r in roof["routes"].items())
+    return (f"Share of peak (fp32 {roof['peak_fp32_gflops']:.0f} GFLOP/s, int8 {roof['peak_int8_gops']:.0f} GOP/s; "
+            f"assumptions in the JSON): {parts}")
 
 
 def format_advice(advice: list[dict], recipes: bool = False) -> str:
