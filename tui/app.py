@@ -1,44 +1,275 @@
-"""QtuiApp: the terminal dashboard. Paints from the CPU profile at once; torch is never imported here."""
+"""QtuiApp: the terminal dashboard. Paints from the CPU profile at once; torch is never imported here —
+benchmarks run in the core's worker processes, driven from one thread worker whose events arrive as
+messages through a single adapter (`_emit`)."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import json
+import threading
+import time
+from pathlib import Path
 
-from textual.app import App, ComposeResult
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Footer, Header, Static
 
-from tui.core.detect import Detection, run_detect
+from tui.backend import Backend, LiveBackend
+from tui.core.bench import RoundDone, RouteFailed, RoutePhase, RouteReady, RunDone, RunStarted, SweepCell
+from tui.core.routes import DEFAULT_ROUTES
+from tui.messages import CoreEvent, RunError, RunFinished
+from tui.themes import DEFAULT_THEME, load_themes, remember_theme, remembered_theme
+from tui.widgets.advice_panel import AdvicePanel
 from tui.widgets.cpu_panel import CpuPanel
 from tui.widgets.engine_card import EngineCard
+from tui.widgets.routes_table import RoutesTable
+from tui.widgets.throughput_plot import ThroughputPlot
+
+
+class RunStatus(Static):
+    """One line: what the run is doing now."""
+
+    def on_mount(self) -> None:
+        self.update("idle — b benchmarks the default routes (r chooses, s sets the workload)")
 
 
 class QtuiApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "qtui"
     SUB_TITLE = "why is int8 slow on this CPU?"
-    BINDINGS = [Binding("q", "quit", "Quit", id="quit")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (130, "-wide")]
+    BINDINGS = [
+        Binding("b", "bench", "Bench", id="bench", tooltip="Benchmark the selected routes against fp32"),
+        Binding("r", "choose_routes", "Routes", id="routes", tooltip="Choose which routes the next run measures"),
+        Binding("s", "settings", "Settings", id="settings",
+                tooltip="Model, texts, batch size, threads and time budget of the next run"),
+        Binding("escape,x", "cancel", "Cancel", id="cancel",
+                tooltip="Cancel the run, keeping finished rounds (x avoids tmux's Esc delay)"),
+        Binding("ctrl+c", "cancel_or_hint", "Cancel", id="cancel_ctrl_c", show=False, priority=True,
+                tooltip="Cancel the run (q quits)"),
+        Binding("e", "export", "Export", id="export", tooltip="Write the report as JSON and Markdown"),
+        Binding("c", "compare", "Compare", id="compare", tooltip="Compare with a saved report"),
+        Binding("t", "next_theme", "Theme", id="theme", tooltip="Switch to the next colour theme"),
+        Binding("question_mark", "help", "Help", id="help", tooltip="List every key"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="Quit (cancels a run first)"),
+    ]
 
-    def __init__(self, detect: Callable[[], Detection] = run_detect) -> None:
+    def __init__(self, backend: Backend | None = None, settings: argparse.Namespace | None = None,
+                 theme: str | None = None) -> None:
         super().__init__()
-        self._detect = detect
+        self.backend = backend or LiveBackend()
+        self.settings = settings or default_settings()
+        self.routes = list(self.settings.routes) if isinstance(self.settings.routes, list) else list(DEFAULT_ROUTES)
+        self.document: dict | None = None
+        self.cancel_event: threading.Event | None = None
+        self.running = False
+        self.detection = self.backend.detect()
+        self.theme_names = [t.name for t in load_themes()]
+        for t in load_themes():
+            self.register_theme(t)
+        self.theme = theme if theme in self.theme_names else remembered_theme(self.theme_names) or DEFAULT_THEME
 
     def compose(self) -> ComposeResult:
-        detection = self._detect()
         yield Header()
         with VerticalScroll(id="main"):
-            yield CpuPanel(detection.cpu, id="cpu-panel")
-            yield EngineCard(detection.recommendation, id="engine-card")
+            with Horizontal(id="top"):
+                yield CpuPanel(self.detection.cpu, id="cpu-panel")
+                yield EngineCard(self.detection.recommendation, id="engine-card")
+            with Horizontal(id="middle"):
+                with Vertical(id="run-column"):
+                    yield RunStatus(id="run-status")
+                    yield RoutesTable(id="routes-table")
+                    yield ThroughputPlot(id="throughput")
+                yield AdvicePanel(id="advice")
         yield Footer()
 
+    # ------------------------------------------------------------------------------------ actions
 
-def make_app(detect: Callable[[], Detection] = run_detect) -> QtuiApp:
-    """The app factory: tests pass a fake `detect`."""
-    return QtuiApp(detect=detect)
+    def action_bench(self) -> None:
+        if self.running:
+            self.notify("A run is in progress: esc or x cancels it.", severity="warning")
+            return
+        settings = argparse.Namespace(**vars(self.settings))
+        settings.routes = ",".join(self.routes)
+        self.running = True
+        self.cancel_event = threading.Event()
+        self.query_one(RunStatus).update("planning…")
+        self.query_one(AdvicePanel).show_placeholder("Measuring… advice appears when the run ends.")
+        self.run_bench(settings, self.cancel_event)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="bench")
+    def run_bench(self, settings: argparse.Namespace, cancel: threading.Event) -> None:
+        from tui.cli import UserError
+
+        try:
+            plan = self.backend.plan(settings)
+            result = self.backend.run(plan, self._emit, cancel.is_set)
+            document = self.backend.document(result)
+        except UserError as exc:
+            self.post_message(RunError(str(exc)))
+            return
+        except Exception as exc:  # a bug must not take the terminal down with it: say it in one line
+            self.post_message(RunError(f"the run failed: {exc.__class__.__name__}: {exc}"))
+            return
+        self.post_message(RunFinished(document, cancelled=cancel.is_set()))
+
+    def _emit(self, event: object) -> None:
+        """The one adapter from the core's events (worker thread) to Textual messages (thread-safe)."""
+        self.post_message(CoreEvent(event))
+
+    def action_cancel(self) -> None:
+        if self.running and self.cancel_event is not None:
+            self.cancel_event.set()
+            self.query_one(RunStatus).update("cancelling… (finished rounds are kept)")
+
+    def action_cancel_or_hint(self) -> None:
+        if self.running:
+            self.action_cancel()
+        else:
+            self.notify("Nothing to cancel. q quits.")
+
+    def action_choose_routes(self) -> None:
+        from tui.screens.route_chooser import RouteChooser
+
+        def chosen(routes: list[str] | None) -> None:
+            if routes:
+                self.routes = routes
+                self.notify(f"Next run: {len(routes)} routes.")
+
+        self.push_screen(RouteChooser(self.routes, self.detection.cpu), chosen)
+
+    def action_settings(self) -> None:
+        from tui.screens.settings import SettingsScreen
+
+        def applied(settings: argparse.Namespace | None) -> None:
+            if settings is not None:
+                self.settings = settings
+                self.notify("Settings apply to the next run.")
+
+        self.push_screen(SettingsScreen(self.settings), applied)
+
+    def action_export(self) -> None:
+        if self.document is None:
+            self.notify("Nothing to export yet: run a benchmark first (b).", severity="warning")
+            return
+        from tui.core.report import to_markdown, write_atomic
+
+        stem = Path.cwd() / time.strftime("qtui-report-%Y%m%d-%H%M%S")
+        try:
+            write_atomic(f"{stem}.json", json.dumps(self.document, indent=2) + "\n")
+            write_atomic(f"{stem}.md", to_markdown(self.document))
+        except OSError as exc:
+            self.notify(f"Could not write the report: {exc.strerror}", severity="error")
+            return
+        self.last_export = f"{stem}.json"
+        self.notify(f"Wrote {stem}.json and {stem}.md", timeout=8)
+
+    def action_compare(self) -> None:
+        from tui.screens.compare import CompareScreen
+
+        self.push_screen(CompareScreen(self.document, getattr(self, "last_export", "")))
+
+    def action_next_theme(self) -> None:
+        names = self.theme_names
+        self.theme = names[(names.index(self.theme) + 1) % len(names)] if self.theme in names else names[0]
+        remember_theme(self.theme)
+        self.notify(f"Theme: {self.theme}")
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        rows = [(b.key.replace("question_mark", "?"), b.description, b.tooltip) for b in self.BINDINGS]
+        rows += [("enter", "Recipe", "On an advice item: show or hide its Python recipe"),
+                 ("y", "Copy recipe", "On an advice item: copy the recipe (OSC 52, works over SSH)"),
+                 ("ctrl+p", "Palette", "Search every action by name"), ("tab", "Focus", "Move between panels")]
+        self.push_screen(HelpScreen(rows))
+
+    async def action_quit(self) -> None:
+        if self.cancel_event is not None:
+            self.cancel_event.set()  # workers are killed within a second; the terminal is restored on exit
+        self.exit()
+
+    def get_system_commands(self, screen):
+        yield from super().get_system_commands(screen)
+        for binding in self.BINDINGS:
+            if binding.id and binding.id != "cancel_ctrl_c":
+                yield SystemCommand(binding.description, binding.tooltip, getattr(self, f"action_{binding.action}"))
+
+    # ----------------------------------------------------------------------------------- messages
+
+    def on_core_event(self, message: CoreEvent) -> None:
+        event = message.event
+        table, plot, status = self.query_one(RoutesTable), self.query_one(ThroughputPlot), self.query_one(RunStatus)
+        if isinstance(event, RunStarted):
+            table.start(event)
+            plot.start(event)
+            status.scroll_visible(top=True, animate=False)  # on 80×24 the run starts below the CPU panels
+            status.update(f"{len(event.route_ids)} routes · {event.texts} texts · batch {event.batch_size} · "
+                          f"{event.threads} threads — preparing")
+        elif isinstance(event, RoutePhase):
+            table.phase(event)
+            if event.phase in ("preparing", "profiling", "sweeping"):
+                status.update(f"{event.phase} {event.route_id}…")
+        elif isinstance(event, RouteReady):
+            table.ready(event)
+        elif isinstance(event, RouteFailed):
+            table.failed(event)
+        elif isinstance(event, RoundDone):
+            table.round_done(event)
+            plot.round_done(event)
+            status.update(f"round {event.round} of up to {event.max_rounds} · {event.elapsed_s:.0f} s of "
+                          f"{event.time_budget_s:.0f} s budget · esc/x cancels")
+        elif isinstance(event, SweepCell):
+            status.update(f"sweep {event.done}/{event.total}: batch {event.batch_size} × {event.seq_len} tokens → "
+                          f"{event.speedup:.2f}×")
+        elif isinstance(event, RunDone):
+            status.update("writing the report…")
+
+    def on_run_finished(self, message: RunFinished) -> None:
+        self.running = False
+        self.document = message.document
+        doc = message.document
+        self.query_one(RoutesTable).finish(doc)
+        self.query_one(AdvicePanel).show(doc.get("advice", []))
+        rec = doc["recommendation"]
+        head = "cancelled — partial results" if message.cancelled else f"done in {doc['wall_s']:.0f} s"
+        self.query_one(RunStatus).update(f"{head}: recommended {rec['route']} · {doc.get('stop_reason', '')} · "
+                                         f"e exports")
+
+    def on_run_error(self, message: RunError) -> None:
+        self.running = False
+        self.query_one(RunStatus).update(f"could not run: {message.message}")
+        self.query_one(AdvicePanel).show_placeholder("Fix the settings (s) or routes (r) and press b again.")
+        self.notify(message.message, severity="error", timeout=10)
+
+
+def default_settings() -> argparse.Namespace:
+    """The run options' defaults, exactly as `qtui bench` would take them."""
+    from tui.cli import QuietParser, add_run_options
+
+    parser = QuietParser(prog="qtui")
+    add_run_options(parser)
+    settings = parser.parse_args([])
+    settings.routes = list(DEFAULT_ROUTES)
+    return settings
+
+
+def make_app(backend: Backend | None = None, settings: argparse.Namespace | None = None,
+             theme: str | None = None) -> QtuiApp:
+    """The app factory: tests pass a fake backend that replays scripted core events."""
+    return QtuiApp(backend=backend, settings=settings, theme=theme)
 
 
 def run_app(args: argparse.Namespace) -> int:
-    make_app().run()
+    settings = default_settings()
+    for key, value in vars(args).items():
+        if hasattr(settings, key) and key != "routes":
+            setattr(settings, key, value)
+    if getattr(args, "routes", None) and args.routes != "default":
+        from tui.core.routes import parse_routes
+
+        settings.routes = parse_routes(args.routes)
+    make_app(settings=settings, theme=getattr(args, "theme", None)).run()
     return 0

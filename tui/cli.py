@@ -97,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     from tui import __version__
 
     parser.add_argument("--version", action="version", version=f"qtui {__version__}")
+    parser.add_argument("--theme", metavar="NAME",
+                        help="dashboard colour theme: qtui-dark, qtui-light, qtui-contrast, or any Textual theme "
+                             "(t cycles; the choice is remembered)")
+    add_run_options(parser)  # the dashboard's run settings take the same flags as `qtui bench`
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=QuietParser)
     _add_detect(sub)
     _add_bench(sub)
@@ -298,6 +302,18 @@ def cmd_routes(args: argparse.Namespace) -> int:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
+    from tui.core.routes import RouteError, parse_routes
+
+    try:
+        parse_routes(args.routes)
+    except RouteError as exc:
+        raise UserError(str(exc)) from None
+    if args.theme is not None:
+        from tui.themes import load_themes
+
+        known = [t.name for t in load_themes()]
+        if args.theme not in known:
+            raise UserError(f"--theme {args.theme}: unknown; choose one of {', '.join(known)}")
     from tui.app import run_app
 
     return run_app(args)

@@ -378,6 +378,28 @@ def _last_log_line(path: str) -> str:
 # ----------------------------------------------------------------------------------------- coordinator
 
 
+def _start_resource_tracker() -> None:
+    """multiprocessing's resource tracker inherits sys.stderr's descriptor; under a TUI that has replaced
+    sys.stderr there is none, and spawning fails ("bad value(s) in fds_to_keep"). Give it /dev/null then."""
+    import sys
+    from multiprocessing import resource_tracker
+
+    try:
+        usable = sys.stderr is not None and sys.stderr.fileno() >= 0
+    except (AttributeError, OSError, ValueError):
+        usable = False
+    if usable:
+        resource_tracker.ensure_running()
+        return
+    saved = sys.stderr
+    with open(os.devnull, "w") as devnull:
+        sys.stderr = devnull
+        try:
+            resource_tracker.ensure_running()
+        finally:
+            sys.stderr = saved
+
+
 def _setup_for(plan: Plan, spec: RouteSpec, run_dir: Path) -> dict:
     return {
         "log_path": str(run_dir / f"{spec.id}.log"),
@@ -415,6 +437,7 @@ def run(plan: Plan, emit: Callable[[Event], None], cancel: Callable[[], bool] = 
 
     run_dir = Path(tempfile.mkdtemp(prefix="qtui-run-"))
     mpctx = mp.get_context("spawn")
+    _start_resource_tracker()
     try:
         for rid in plan.routes:
             why = static_unavailability(ROUTES[rid], plan.cpu)

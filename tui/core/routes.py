@@ -269,7 +269,7 @@ def _ort_runner(spec: RouteSpec, ctx: PrepareContext):
     encoder = OrtEncoder(path, ctx.model_dir, threads=ctx.threads)
     encoder.size_mb = path.stat().st_size / 1e6
     encoder.threads = ctx.threads
-    encoder.facts = ctx.facts
+    encoder.facts = {**ctx.facts, **_encoder_facts(encoder)}
     return encoder
 
 
@@ -296,8 +296,14 @@ def _openvino_runner(spec: RouteSpec, ctx: PrepareContext):
     encoder = OpenVinoEncoder(xml, ctx.model_dir, threads=ctx.threads)
     encoder.size_mb = (xml.stat().st_size + xml.with_suffix(".bin").stat().st_size) / 1e6
     encoder.threads = ctx.threads
-    encoder.facts = ctx.facts
+    encoder.facts = {**ctx.facts, **_encoder_facts(encoder)}
     return encoder
+
+
+def _encoder_facts(encoder) -> dict:
+    """What the runtime chose for itself (e.g. OpenVINO's inference precision), for the report."""
+    precision = getattr(encoder, "inference_precision", None)
+    return {"inference_precision": precision} if precision else {}
 
 
 def prepare(spec: RouteSpec, ctx: PrepareContext) -> Runner:

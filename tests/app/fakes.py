@@ -1,0 +1,78 @@
+"""A scripted backend for dashboard tests: real core event types, chosen numbers, no processes."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from tests.conftest import FIXTURES
+from tests.synthetic import doc, fp32_profile, route
+from tui.core.accuracy import Accuracy
+from tui.core.advice import diagnose
+from tui.core.bench import RoundDone, RouteFailed, RoutePhase, RouteReady, RunDone, RunStarted
+from tui.core.cpu import load_cpuinfo_file
+from tui.core.detect import Detection
+from tui.core.engines import recommend
+from tui.core.stats import Speedup
+
+CPU = load_cpuinfo_file(FIXTURES / "cpuinfo" / "amd-zen3-epyc-7r13.txt")
+ROUTES = ("torch-fp32", "torch-qint8-qnnpack", "torch-qint8-x86", "openvino-int8")
+
+
+@dataclass
+class FakeResult:
+    cancelled: bool
+
+
+def seed_document() -> dict:
+    d = doc([route("torch-fp32", profile=fp32_profile()), route("torch-qint8-qnnpack", 0.39, cosine=0.966),
+             route("torch-qint8-x86", 2.3, cosine=0.947), route("openvino-int8", status="unavailable")])
+    d["advice"] = [a.to_json() for a in diagnose(CPU, d)]
+    return d
+
+
+class FakeBackend:
+    """Emits the events of a three-route run; `pause` seconds between events lets tests act mid-run."""
+
+    def __init__(self, rounds: int = 3, pause: float = 0.0, fail_plan: str | None = None) -> None:
+        self.rounds, self.pause, self.fail_plan = rounds, pause, fail_plan
+        self.plans = []
+
+    def detect(self) -> Detection:
+        return Detection(CPU, recommend(CPU))
+
+    def plan(self, settings):
+        from tui.cli import UserError
+
+        if self.fail_plan:
+            raise UserError(self.fail_plan)
+        self.plans.append(settings)
+        return settings
+
+    def run(self, plan, emit, cancel):
+        def step(event) -> bool:
+            emit(event)
+            if self.pause:
+                time.sleep(self.pause)
+            return cancel()
+
+        events = [RunStarted(ROUTES, 128, 32, 2, self.rounds, 60.0)]
+        for rid in ROUTES[:3]:
+            events += [RoutePhase(rid, "preparing"),
+                       RouteReady(rid, 0.5, 90.9 if rid == "torch-fp32" else 58.6,
+                                  None if rid == "torch-fp32" else Accuracy(0.95, 0.9, 0.8, 0.97, 10))]
+        events.append(RouteFailed("openvino-int8", "unavailable", "openvino not installed: pip install …"))
+        for r in range(1, self.rounds + 1):
+            events.append(RoundDone(r, self.rounds, 3.0 * r, 60.0,
+                                    {"torch-fp32": 0.8, "torch-qint8-qnnpack": 2.0, "torch-qint8-x86": 0.35},
+                                    {"torch-qint8-qnnpack": Speedup(0.4, (0.38, 0.42), "slower", r, 0.05),
+                                     "torch-qint8-x86": Speedup(2.3, (2.2, 2.4), "faster", r, 0.04)}))
+        for event in events:
+            if step(event):
+                emit(RunDone(None, True))
+                return FakeResult(cancelled=True)
+        emit(RunDone(None, False))
+        return FakeResult(cancelled=False)
+
+    def document(self, result) -> dict:
+        return seed_document()

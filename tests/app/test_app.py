@@ -1,0 +1,193 @@
+"""The dashboard driven by keys (Pilot), against a scripted backend."""
+
+import json
+
+import pytest
+
+from tests.app.fakes import FakeBackend
+from tui.app import RunStatus, make_app
+from tui.widgets.advice_panel import AdviceItem
+from tui.widgets.routes_table import RoutesTable
+
+SIZE = (100, 40)
+
+
+async def run_to_end(pilot, app):
+    await pilot.press("b")
+    for _ in range(200):
+        await pilot.pause(0.02)
+        if not app.running:
+            return
+    raise AssertionError("the run did not finish")
+
+
+def status(app) -> str:
+    return str(app.query_one(RunStatus).render())
+
+
+async def test_first_screen_names_the_cpu_features_and_engine():
+    app = make_app(FakeBackend(), theme="qtui-dark")
+    async with app.run_test(size=SIZE):
+        cpu_text = str(app.query_one("#cpu-panel").render())
+        assert "AVX2 ✓" in cpu_text and "VNNI ✗" in cpu_text
+        assert "engine = x86" in str(app.query_one("#engine-card").render())
+        assert "idle" in status(app)
+
+
+async def test_b_runs_and_shows_speedups_and_advice():
+    app = make_app(FakeBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to_end(pilot, app)
+        table = app.query_one(RoutesTable)
+        assert "2.30× [2.23–2.37]" in str(table.get_cell("torch-qint8-x86", "speedup"))  # the report's final CI
+        assert str(table.get_cell("torch-qint8-qnnpack", "verdict")) == "slower"
+        assert str(table.get_cell("openvino-int8", "status")) == "unavailable"
+        items = app.query(AdviceItem)
+        assert items and items.first().advice["code"] == "engine-mismatch"
+        assert "recommended" in status(app)
+
+
+async def test_escape_and_x_cancel_a_run_and_keep_what_finished():
+    for key in ("escape", "x"):
+        app = make_app(FakeBackend(rounds=100, pause=0.1))
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("b")
+            await pilot.pause(0.4)
+            await pilot.press(key)
+            for _ in range(100):
+                await pilot.pause(0.02)
+                if not app.running:
+                    break
+            assert not app.running and "cancelled" in status(app)
+            assert app.document is not None  # results of the finished rounds are kept
+
+
+async def test_ctrl_c_cancels_a_run_and_does_not_quit():
+    app = make_app(FakeBackend(rounds=100, pause=0.1))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("b")
+        await pilot.pause(0.3)
+        await pilot.press("ctrl+c")
+        await pilot.pause(0.5)
+        assert app.is_running and "cancel" in status(app)
+
+
+async def test_plan_errors_are_one_line_not_a_crash():
+    app = make_app(FakeBackend(fail_plan="--texts x.txt: no such file"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("b")
+        await pilot.pause(0.3)
+        assert "could not run: --texts x.txt: no such file" in status(app)
+
+
+async def test_r_chooses_routes():
+    app = make_app(FakeBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "RouteChooser"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ != "RouteChooser" and app.routes[0] == "torch-fp32"
+
+
+async def test_s_settings_validate_like_the_cli(tmp_path):
+    app = make_app(FakeBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        await pilot.pause()
+        field = app.screen.query_one("#set-batch_size")
+        field.value = "0"
+        field.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "must be 1 or more" in str(app.screen.query_one("#settings-error").render())
+        field.value = "8"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.settings.batch_size == 8
+
+
+async def test_e_exports_json_and_markdown_then_c_compares(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = make_app(FakeBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e")  # nothing yet: a notice, no file
+        await pilot.pause()
+        assert not list(tmp_path.glob("*.json"))
+        await run_to_end(pilot, app)
+        await pilot.press("e")
+        await pilot.pause()
+        exported = list(tmp_path.glob("qtui-report-*.json"))
+        assert len(exported) == 1 and list(tmp_path.glob("qtui-report-*.md"))
+        assert json.loads(exported[0].read_text())["schema"] == "qtui.report/1"
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("enter")  # the last export is pre-filled
+        await pilot.pause()
+        assert "saved sent/s" in str(app.screen.query_one("#compare-result").render())
+
+
+async def test_t_cycles_themes_and_remembers(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    app = make_app(FakeBackend(), theme="qtui-dark")
+    async with app.run_test(size=SIZE) as pilot:
+        seen = {app.theme}
+        for _ in range(len(app.theme_names)):
+            await pilot.press("t")
+            seen.add(app.theme)
+        assert {"qtui-dark", "qtui-light", "qtui-contrast"} <= seen
+    assert "theme" in (tmp_path / "qtui" / "settings.json").read_text()
+
+
+async def test_question_mark_lists_every_binding():
+    app = make_app(FakeBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
+        listed = {description for _, description, _ in app.screen.rows}
+        for b in app.BINDINGS:
+            if b.show:
+                assert b.description in listed
+        assert {"Recipe", "Copy recipe", "Palette"} <= listed
+        await pilot.press("escape")
+        await pilot.pause()
+        assert type(app.screen).__name__ != "HelpScreen"
+
+
+async def test_every_action_is_in_the_command_palette():
+    app = make_app(FakeBackend())
+    async with app.run_test(size=SIZE):
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        for b in app.BINDINGS:
+            if b.id != "cancel_ctrl_c":
+                assert b.description in titles
+
+
+async def test_enter_expands_a_recipe_and_y_copies_it():
+    app = make_app(FakeBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to_end(pilot, app)
+        item = app.query(AdviceItem).first()
+        item.focus()
+        await pilot.press("enter")
+        assert item.expanded
+        await pilot.press("y")
+        assert app.clipboard == item.advice["recipe"]
+
+
+async def test_q_quits():
+    app = make_app(FakeBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code in (0, None)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_layout_fits_narrow_and_wide(size):
+    app = make_app(FakeBackend())
+    async with app.run_test(size=size) as pilot:
+        await run_to_end(pilot, app)
+        assert app.query_one(RoutesTable).row_count == 4

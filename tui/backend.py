@@ -1,0 +1,43 @@
+"""What the dashboard needs from the core, behind one small interface so tests can script it.
+
+`LiveBackend` is the real thing (detect, plan from settings, bench.run in worker processes, report);
+tests pass a fake that emits recorded or scripted events, like a replay.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Protocol
+
+from tui.core.detect import Detection, run_detect
+
+
+class Backend(Protocol):
+    def detect(self) -> Detection: ...
+
+    def plan(self, settings: argparse.Namespace): ...
+
+    def run(self, plan, emit: Callable[[object], None], cancel: Callable[[], bool]): ...
+
+    def document(self, result) -> dict: ...
+
+
+class LiveBackend:
+    def detect(self) -> Detection:
+        return run_detect()
+
+    def plan(self, settings: argparse.Namespace):
+        from tui.cli import build_plan
+
+        return build_plan(settings)  # raises UserError with a one-line message
+
+    def run(self, plan, emit, cancel):
+        from tui.core import bench
+
+        return bench.run(plan, emit, cancel)
+
+    def document(self, result) -> dict:
+        from tui.core.report import build_document
+
+        return build_document(result)

@@ -1,0 +1,30 @@
+"""The one adapter from core events (plain dataclasses, emitted on a worker thread) to Textual messages."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+
+class CoreEvent(Message):
+    """A bench event (RunStarted, RoutePhase, RouteReady, RouteFailed, RoundDone, SweepCell, RunDone)."""
+
+    def __init__(self, event: object) -> None:
+        super().__init__()
+        self.event = event
+
+
+class RunFinished(Message):
+    """The run ended (done or cancelled) and its report document is ready."""
+
+    def __init__(self, document: dict, cancelled: bool) -> None:
+        super().__init__()
+        self.document = document
+        self.cancelled = cancelled
+
+
+class RunError(Message):
+    """The run could not start or broke: one line for the user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message

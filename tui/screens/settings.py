@@ -1,0 +1,59 @@
+"""`s`: run settings (model, texts, batch size, threads, time budget), validated like the CLI's flags."""
+
+from __future__ import annotations
+
+import argparse
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Static
+
+from tui.cli import positive_float, positive_int
+
+FIELDS = [  # (attribute, label, parser)
+    ("model", "model (directory or cached hub name; empty: packaged all-MiniLM-L6-v2)", None),
+    ("texts", "texts file (.txt/.jsonl/.csv; empty: the built-in corpus)", None),
+    ("num_texts", "texts per round", positive_int),
+    ("batch_size", "batch size", positive_int),
+    ("threads", "threads (empty: physical cores)", positive_int),
+    ("time_budget", "time budget for the rounds, seconds", positive_float),
+]
+
+
+class SettingsScreen(ModalScreen[argparse.Namespace | None]):
+    BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="settings.cancel")]
+
+    def __init__(self, settings: argparse.Namespace) -> None:
+        super().__init__()
+        self.settings = settings
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="settings-box"):
+            yield Static("Run settings — Enter in any field applies, Esc cancels.")
+            for attr, label, _ in FIELDS:
+                value = getattr(self.settings, attr, None)
+                yield Label(label)
+                yield Input(value="" if value is None else str(value), id=f"set-{attr}")
+            yield Static("", id="settings-error")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        updated = argparse.Namespace(**vars(self.settings))
+        for attr, label, parse in FIELDS:
+            raw = self.query_one(f"#set-{attr}", Input).value.strip()
+            if not raw:
+                if attr in ("model", "texts", "threads"):
+                    setattr(updated, attr, None)
+                    continue
+                self.query_one("#settings-error", Static).update(f"{label}: needs a value")
+                return
+            try:
+                setattr(updated, attr, parse(raw) if parse else raw)
+            except argparse.ArgumentTypeError as exc:
+                self.query_one("#settings-error", Static).update(f"{label}: {exc}")
+                return
+        self.dismiss(updated)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)

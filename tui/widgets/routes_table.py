@@ -1,0 +1,99 @@
+"""The routes side by side: status, live progress, sentences/s, speedup with CI, verdict, cosine, size."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from tui.core.bench import RoundDone, RouteFailed, RoutePhase, RouteReady, RunStarted
+
+# (label, key, width): fixed widths, because DataTable otherwise sizes a column by its first content.
+COLUMNS = [("route", "route", 30), ("status", "status", 11), ("progress", "progress", 13), ("sent/s", "tp", 6),
+           ("speedup [95% CI]", "speedup", 18), ("verdict", "verdict", 12), ("cosine", "cos", 6), ("MB", "mb", 4)]
+BAR_WIDTH = 10
+VERDICT_COLOUR = {"faster": "success", "slower": "error", "inconclusive": "warning"}
+
+
+def bar(fraction: float, width: int = BAR_WIDTH) -> str:
+    filled = max(0, min(width, round(fraction * width)))
+    return "█" * filled + "░" * (width - filled)
+
+
+class RoutesTable(DataTable):
+    """Fed with core events; knows nothing about how they are produced."""
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.zebra_stripes = True
+        for label, key, width in COLUMNS:
+            self.add_column(label, key=key, width=width)
+        self.max_rounds = 1
+        self.texts = 1
+
+    def start(self, event: RunStarted) -> None:
+        self.clear()
+        self.max_rounds, self.texts = event.max_rounds, event.texts
+        for rid in event.route_ids:
+            self.add_row(rid, "queued", bar(0), "", "", "", "", "", key=rid)
+
+    def _set(self, rid: str, column: str, value) -> None:
+        if rid in self.rows:
+            self.update_cell(rid, column, value)
+
+    def phase(self, event: RoutePhase) -> None:
+        if event.phase in ("loading", "preparing", "profiling", "sweeping"):
+            self._set(event.route_id, "status", event.phase)
+
+    def ready(self, event: RouteReady) -> None:
+        self._set(event.route_id, "status", "ready")
+        if event.size_mb:
+            self._set(event.route_id, "mb", f"{event.size_mb:.0f}")
+        if event.accuracy is not None:
+            self._set(event.route_id, "cos", f"{event.accuracy.cosine_mean:.4f}")
+        elif event.route_id == "torch-fp32":
+            self._set(event.route_id, "cos", "ref")
+
+    def failed(self, event: RouteFailed) -> None:
+        self._set(event.route_id, "status", Text(event.status, style=self.theme_style("error", "bold")
+                                                 if event.status == "failed" else "dim"))
+        self._set(event.route_id, "progress", "")
+
+    def round_done(self, event: RoundDone) -> None:
+        for rid, seconds in event.seconds.items():
+            self._set(rid, "status", "measuring")
+            self._set(rid, "progress", bar(event.round / max(event.max_rounds, 1)) + f" {event.round}")
+            self._set(rid, "tp", f"{self.texts / seconds:.0f}")
+        for rid, s in event.speedups.items():
+            self._set(rid, "speedup", speedup_text(s.point, s.ci95))
+            self._set(rid, "verdict", self.verdict_text(s.verdict))
+
+    def theme_style(self, variable: str, extra: str = "") -> str:
+        """A Rich style in the current theme's colour (DataTable cells are Rich, not Textual CSS)."""
+        colour = self.app.theme_variables.get(variable)
+        return f"{extra} {colour}".strip() if colour else extra
+
+    def verdict_text(self, verdict: str) -> Text:
+        return Text(verdict, style=self.theme_style(VERDICT_COLOUR.get(verdict, "warning"), "bold"))
+
+    def finish(self, document: dict) -> None:
+        """Final numbers from the report (medians over all rounds)."""
+        for r in document["routes"]:
+            rid = r["id"]
+            if r["status"] == "ok":
+                self._set(rid, "status", "ok")
+                self._set(rid, "progress", bar(1.0) + f" {document['rounds']}")
+                if r.get("throughput"):
+                    self._set(rid, "tp", f"{r['throughput']['median']:.0f}")
+                if r.get("speedup"):
+                    s = r["speedup"]
+                    self._set(rid, "speedup", speedup_text(s["point"], s["ci95"]))
+                    self._set(rid, "verdict", self.verdict_text(s["verdict"]))
+
+
+def speedup_text(point: float, ci95) -> str:
+    lo, hi = ci95
+    if lo is None or lo != lo:  # nan: not enough rounds yet
+        return f"{point:.2f}×"
+    return f"{point:.2f}× [{lo:.2f}–{hi:.2f}]"
+
+
