@@ -8,19 +8,15 @@ Usage: python benchmarks/repeat_spread.py [--routes torch-fp32,torch-qint8-qnnpa
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import RESULTS, run_bench, write_result  # noqa: E402
 
 
 def one_run(routes: str, budget: float) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        report = Path(tmp) / "r.json"
-        subprocess.run([sys.executable, "-m", "tui", "bench", "--routes", routes, "--time-budget", str(budget),
-                        "--json", str(report)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        return json.loads(report.read_text())
+    return run_bench("--routes", routes, "--time-budget", str(budget))[0]
 
 
 def main() -> int:
@@ -28,7 +24,7 @@ def main() -> int:
     parser.add_argument("--routes", default="torch-fp32,torch-qint8-qnnpack,torch-qint8-x86")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--time-budget", type=float, default=30.0)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "repeat_spread.json"))
+    parser.add_argument("--out", default=str(RESULTS / "repeat_spread.json"))
     args = parser.parse_args()
     docs = [one_run(args.routes, args.time_budget) for _ in range(args.repeats)]
     per_route = {}
@@ -42,9 +38,7 @@ def main() -> int:
         per_route[rid] = {"points": points, "ci95": [s["ci95"] for s in speedups],
                           "verdicts": [s["verdict"] for s in speedups],
                           "spread": round(max(points) / min(points) - 1, 4), "points_inside_every_ci": overlap}
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"benchmark": "repeat_spread", "repeats": args.repeats, "routes": per_route}, indent=2))
+    out = write_result(args.out, {"benchmark": "repeat_spread", "repeats": args.repeats, "routes": per_route})
     for rid, r in per_route.items():
         print(f"{rid:<32} points {', '.join(f'{p:.2f}' for p in r['points'])}  spread {r['spread']:.1%}  "
               f"verdicts {set(r['verdicts'])}")

@@ -8,13 +8,15 @@ Usage: python benchmarks/startup.py [--repeats 15] [--out PATH]
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import RESULTS, write_result  # noqa: E402
 
 COMMANDS = {
     "python -c pass": [sys.executable, "-c", "pass"],
@@ -33,7 +35,7 @@ def time_once(argv: list[str]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=15)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "startup.json"))
+    parser.add_argument("--out", default=str(RESULTS / "startup.json"))
     args = parser.parse_args()
 
     samples: dict[str, list[float]] = {name: [] for name in COMMANDS}
@@ -54,9 +56,7 @@ def main() -> int:
         "benchmark": "startup", "python": platform.python_version(), "repeats": args.repeats,
         "results": results, "goal_extra_s": GOAL_EXTRA_S, "detect_meets_goal": extra <= GOAL_EXTRA_S,
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(doc, indent=2))
+    out = write_result(args.out, doc)
     for name, r in results.items():
         print(f"{name:<22} median {r['median_s'] * 1000:7.1f} ms   extra {r['extra_over_python_s'] * 1000:+7.1f} ms")
     print(f"detect extra {extra * 1000:.0f} ms vs goal ≤ {GOAL_EXTRA_S * 1000:.0f} ms: "

@@ -8,26 +8,18 @@ Usage: python benchmarks/verdict_time.py [--route torch-qint8-x86] [--repeats 3]
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import RESULTS, run_bench, write_result  # noqa: E402
 
 GOAL_S = 30.0
 
 
 def one_run(route: str, budget: float) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        report = Path(tmp) / "r.json"
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "tui", "bench", "--routes", f"torch-fp32,{route}",
-                        "--time-budget", str(budget), "--json", str(report)],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wall = time.perf_counter() - start
-        doc = json.loads(report.read_text())
+    doc, wall = run_bench("--routes", f"torch-fp32,{route}", "--time-budget", str(budget))
     r = next(x for x in doc["routes"] if x["id"] == route)
     return {"wall_s": round(wall, 2), "rounds": doc["rounds"], "verdict": r["speedup"]["verdict"],
             "speedup": r["speedup"]["point"], "ci95": r["speedup"]["ci95"], "stop_reason": doc["stop_reason"],
@@ -39,7 +31,7 @@ def main() -> int:
     parser.add_argument("--route", default="torch-qint8-x86")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--time-budget", type=float, default=20.0)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "verdict_time.json"))
+    parser.add_argument("--out", default=str(RESULTS / "verdict_time.json"))
     args = parser.parse_args()
     runs = [one_run(args.route, args.time_budget) for _ in range(args.repeats)]
     walls = [r["wall_s"] for r in runs]
@@ -47,9 +39,7 @@ def main() -> int:
            "median_wall_s": statistics.median(walls),
            "all_conclusive": all(r["verdict"] != "inconclusive" for r in runs),
            "meets_goal": statistics.median(walls) <= GOAL_S}
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(doc, indent=2))
+    out = write_result(args.out, doc)
     for r in runs:
         print(f"{r['wall_s']:6.1f} s  {r['rounds']:>2} rounds  {r['speedup']:.2f}× {r['verdict']}")
     print(f"median {doc['median_wall_s']:.1f} s vs goal ≤ {GOAL_S:.0f} s: {'met' if doc['meets_goal'] else 'MISSED'}"

@@ -124,3 +124,14 @@ def test_routes_lists_every_route():
     result = run_qtui("routes")
     assert result.returncode == 0
     assert "torch-qint8-qnnpack-perchannel" in result.stdout and "openvino-int8" in result.stdout
+
+
+@pytest.mark.parametrize("args, phrase", [
+    (["--theme", "neon"], "--theme neon: unknown"),
+    (["--routes", "torch-int4"], "unknown route torch-int4"),
+    (["--batch-size", "0"], "must be 1 or more"),
+])
+def test_dashboard_bad_options_fail_before_the_screen_opens(args, phrase):
+    result = run_qtui(*args, timeout=30)
+    assert result.returncode == 2 and phrase in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr

@@ -19,7 +19,7 @@ TINY = ["--num-texts", "8", "--batch-size", "4", "--rounds", "2", "--threads", "
 def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
     env = dict(os.environ, QTUI_CACHE_DIR=str(out / "cache"))
-    result = run_qtui("bench", "--routes", "torch-fp32,torch-qint8-qnnpack", *TINY,
+    result = run_qtui("bench", "--routes", "torch-fp32,torch-qint8-qnnpack,torch-qint8-x86", *TINY,
                       "--json", str(out / "r.json"), "--markdown", str(out / "r.md"), timeout=300, env=env)
     return result, out
 
@@ -29,11 +29,22 @@ def test_bench_writes_json_markdown_and_a_summary(report):
     assert result.returncode == 0, result.stderr
     doc = json.loads((out / "r.json").read_text())
     assert doc["schema"] == "qtui.report/1" and doc["rounds"] == 2
-    assert [r["id"] for r in doc["routes"]] == ["torch-fp32", "torch-qint8-qnnpack"]
+    assert [r["id"] for r in doc["routes"]] == ["torch-fp32", "torch-qint8-qnnpack", "torch-qint8-x86"]
     assert doc["routes"][1]["speedup"]["ci95"][0] <= doc["routes"][1]["speedup"]["point"]
     assert "torch-qint8-qnnpack" in result.stdout and "Recommended:" in result.stdout
     assert "round  2/2" in result.stderr and "Traceback" not in result.stderr
     assert "qtui benchmark report" in (out / "r.md").read_text()
+
+
+def test_the_seed_case_puts_engine_mismatch_first_quoting_the_measured_speeds(report):
+    _, out = report
+    doc = json.loads((out / "r.json").read_text())
+    first = doc["advice"][0]
+    assert first["code"] == "engine-mismatch"
+    qnnpack = doc["routes"][1]["speedup"]["point"]
+    assert f"{qnnpack:.2f}×" in first["evidence"] and "torch-qint8-x86" in first["effect"]
+    explained = run_qtui("explain", str(out / "r.json"))
+    assert explained.returncode == 0 and "engine-mismatch" in explained.stdout.splitlines()[0]
 
 
 def test_compare_two_real_reports(report):

@@ -13,7 +13,7 @@ from pathlib import Path
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Header, Static
 
 from tui.backend import Backend, LiveBackend
@@ -77,11 +77,10 @@ class QtuiApp(App):
             with Horizontal(id="top"):
                 yield CpuPanel(self.detection.cpu, id="cpu-panel")
                 yield EngineCard(self.detection.recommendation, id="engine-card")
-            with Horizontal(id="middle"):
-                with Vertical(id="run-column"):
-                    yield RunStatus(id="run-status")
-                    yield RoutesTable(id="routes-table")
-                    yield ThroughputPlot(id="throughput")
+            yield RunStatus(id="run-status")
+            yield RoutesTable(id="routes-table")
+            with Horizontal(id="bottom"):
+                yield ThroughputPlot(id="throughput")
                 yield AdvicePanel(id="advice")
         yield Footer()
 
@@ -233,6 +232,8 @@ class QtuiApp(App):
         doc = message.document
         self.query_one(RoutesTable).finish(doc)
         self.query_one(AdvicePanel).show(doc.get("advice", []))
+        status = self.query_one(RunStatus)  # results first, advice right below them
+        self.call_after_refresh(status.scroll_visible, top=True, animate=False)
         rec = doc["recommendation"]
         head = "cancelled — partial results" if message.cancelled else f"done in {doc['wall_s']:.0f} s"
         self.query_one(RunStatus).update(f"{head}: recommended {rec['route']} · {doc.get('stop_reason', '')} · "

@@ -9,7 +9,7 @@ from tui.app import RunStatus, make_app
 from tui.widgets.advice_panel import AdviceItem
 from tui.widgets.routes_table import RoutesTable
 
-SIZE = (100, 40)
+SIZE = (140, 45)  # wide layout; the 80×24 compact layout has its own test
 
 
 async def run_to_end(pilot, app):
@@ -185,9 +185,14 @@ async def test_q_quits():
     assert app.return_code in (0, None)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
-async def test_layout_fits_narrow_and_wide(size):
+@pytest.mark.parametrize("size, compact", [((80, 24), True), ((160, 48), False)])
+async def test_layout_fits_narrow_and_wide(size, compact):
     app = make_app(FakeBackend())
     async with app.run_test(size=size) as pilot:
         await run_to_end(pilot, app)
-        assert app.query_one(RoutesTable).row_count == 4
+        table = app.query_one(RoutesTable)
+        assert table.row_count == 4 and table.compact == compact
+        # every column fits: the speedups are on screen without scrolling sideways
+        assert sum(c.get_render_width(table) for c in table.columns.values()) <= table.size.width
+        status = str(table.get_cell("openvino-int8", "status"))
+        assert status == ("n/a" if compact else "unavailable")
