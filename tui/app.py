@@ -95,7 +95,6 @@ class QtuiApp(App):
         self.running = True
         self.cancel_event = threading.Event()
         self.query_one(RunStatus).update("planning…")
-        self.query_one(AdvicePanel).show_placeholder("Measuring… advice appears when the run ends.")
         self.run_bench(settings, self.cancel_event)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="bench")
@@ -205,6 +204,7 @@ class QtuiApp(App):
             table.start(event)
             plot.start(event)
             status.scroll_visible(top=True, animate=False)  # on 80×24 the run starts below the CPU panels
+            self.query_one(AdvicePanel).show_placeholder("Measuring… advice appears when the run ends.")
             status.update(f"{len(event.route_ids)} routes · {event.texts} texts · batch {event.batch_size} · "
                           f"{event.threads} threads — preparing")
         elif isinstance(event, RoutePhase):
