@@ -1,0 +1,101 @@
+"""What the dashboard costs: first paint vs bare `python -c pass`, and throughput measured through the
+dashboard vs headless `qtui bench` with the same settings, alternated in one run. Written as JSON.
+Goals (issue 6): first frame ≤ 0.5 s; dashboard throughput within 3 % of headless.
+Usage: python benchmarks/ui_overhead.py [--pairs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent.parent))
+from _common import RESULTS, run_bench, write_result  # noqa: E402
+
+QTUI = str(Path(__file__).parent.parent / ".venv" / "bin" / "qtui")
+ROUTES = ["torch-fp32", "torch-qint8-x86"]
+SETTINGS = {"num_texts": 64, "batch_size": 32, "rounds": 6, "threads": 2}
+
+
+def first_paint_s() -> float:
+    """Seconds from starting `qtui` in a real terminal (tmux 80×24) to the engine card on screen."""
+    name = f"paint-{uuid.uuid4().hex[:6]}"
+    start = time.perf_counter()
+    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", "24", QTUI], check=True)
+    try:
+        while time.perf_counter() - start < 20:
+            screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", name], capture_output=True, text=True).stdout
+            if "engine = " in screen:
+                return time.perf_counter() - start
+            time.sleep(0.01)
+        raise RuntimeError("qtui did not paint within 20 s")
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+
+
+def bare_python_s() -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    return time.perf_counter() - start
+
+
+async def dashboard_throughput() -> dict:
+    from tui.app import default_settings, make_app
+
+    settings = default_settings()
+    for key, value in SETTINGS.items():
+        setattr(settings, key, value)
+    settings.routes = ROUTES
+    app = make_app(settings=settings, theme="qtui-dark")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("b")
+        await pilot.pause(0.5)
+        while app.running:
+            await pilot.pause(0.2)
+    return {r["id"]: r["throughput"]["median"] for r in app.document["routes"]}
+
+
+def headless_throughput() -> dict:
+    args = ["--routes", ",".join(ROUTES), "--num-texts", str(SETTINGS["num_texts"]), "--batch-size",
+            str(SETTINGS["batch_size"]), "--rounds", str(SETTINGS["rounds"]), "--threads", str(SETTINGS["threads"])]
+    doc, _ = run_bench(*args)
+    return {r["id"]: r["throughput"]["median"] for r in doc["routes"]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pairs", type=int, default=2)
+    parser.add_argument("--out", default=str(RESULTS / "ui_overhead.json"))
+    args = parser.parse_args()
+    paints = [first_paint_s() for _ in range(5)]
+    bares = [bare_python_s() for _ in range(5)]
+    ratios = []  # dashboard / headless fp32 throughput, alternating which goes first
+    pairs = []
+    for i in range(args.pairs):
+        if i % 2 == 0:
+            dash, head = asyncio.run(dashboard_throughput()), headless_throughput()
+        else:
+            head, dash = headless_throughput(), asyncio.run(dashboard_throughput())
+        pairs.append({"dashboard": dash, "headless": head})
+        ratios.append(dash["torch-fp32"] / head["torch-fp32"])
+        print(f"pair {i + 1}: fp32 dashboard {dash['torch-fp32']:.1f} vs headless {head['torch-fp32']:.1f} sent/s")
+    doc = {"benchmark": "ui_overhead", "first_paint_s": [round(p, 3) for p in paints],
+           "first_paint_median_s": round(statistics.median(paints), 3),
+           "bare_python_median_s": round(statistics.median(bares), 3), "first_paint_goal_s": 0.5,
+           "pairs": pairs, "fp32_throughput_ratio_median": round(statistics.median(ratios), 4),
+           "throughput_goal": "within 3 %"}
+    out = write_result(args.out, doc)
+    print(f"first paint median {doc['first_paint_median_s']:.2f} s (python -c pass {doc['bare_python_median_s']:.2f} s,"
+          f" goal ≤ 0.5 s); dashboard/headless fp32 throughput {doc['fp32_throughput_ratio_median']:.3f} → {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
