@@ -164,13 +164,19 @@ def load_report(path: str) -> dict:
 # ------------------------------------------------------------------------------------------ rendering
 
 
+def speedup_text(point: float, ci95) -> str:
+    """"2.30× [2.20–2.40]", or just the point while there is no CI (None in JSON, NaN before 2 rounds)."""
+    lo, hi = ci95
+    if lo is None or lo != lo:
+        return f"{point:.2f}×"
+    return f"{point:.2f}× [{lo:.2f}–{hi:.2f}]"
+
+
 def _speedup_text(r: dict) -> str:
     s = r.get("speedup")
     if not s:
         return "baseline" if r["id"] == BASELINE and r["status"] == "ok" else "—"
-    lo, hi = s["ci95"]
-    ci = "" if lo is None else f" [{lo:.2f}–{hi:.2f}]"
-    return f"{s['point']:.2f}×{ci} {s['verdict']}"
+    return f"{speedup_text(s['point'], s['ci95'])} {s['verdict']}"
 
 
 def route_rows(doc: dict) -> list[list[str]]:

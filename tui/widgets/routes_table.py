@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from tui.core.bench import RoundDone, RouteFailed, RoutePhase, RouteReady, RunStarted
+from tui.core.report import speedup_text
 
 # (label, key, width): fixed widths, because DataTable otherwise sizes a column by its first content.
 COLUMNS = [("route", "route", 30), ("status", "status", 11), ("progress", "progress", 13), ("sent/s", "tp", 6),
@@ -109,12 +110,3 @@ class RoutesTable(DataTable):
                     s = r["speedup"]
                     self._set(rid, "speedup", speedup_text(s["point"], s["ci95"]))
                     self._set(rid, "verdict", self.verdict_text(s["verdict"]))
-
-
-def speedup_text(point: float, ci95) -> str:
-    lo, hi = ci95
-    if lo is None or lo != lo:  # nan: not enough rounds yet
-        return f"{point:.2f}×"
-    return f"{point:.2f}× [{lo:.2f}–{hi:.2f}]"
-
-
