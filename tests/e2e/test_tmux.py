@@ -1,58 +1,10 @@
 """The real `qtui` in a real terminal (tmux, 80×24): first screen, a run, quit, a clean shell."""
 
-import shutil
-import subprocess
-import time
-import uuid
-
 import pytest
 
-from tests.conftest import ROOT
+from tests.e2e.terminal import QTUI
 
 pytestmark = pytest.mark.slow
-QTUI = str(ROOT / ".venv" / "bin" / "qtui")
-
-
-class Tmux:
-    def __init__(self, command: str, size=(80, 24)) -> None:
-        assert shutil.which("tmux"), "tmux is missing: `make test` installs it (apt-get install tmux)"
-        self.name = f"qtui-{uuid.uuid4().hex[:8]}"
-        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", str(size[0]), "-y", str(size[1]),
-                        f"{command}; echo EXITED-$?; sleep 600"], check=True)
-        self.seen = ""
-
-    def screen(self) -> str:
-        text = subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True).stdout
-        self.seen += text
-        return text
-
-    def keys(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
-
-    def wait_for(self, needle: str, timeout: float) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            text = self.screen()
-            if needle in text:
-                return text
-            time.sleep(0.5)
-        raise AssertionError(f"{needle!r} did not appear within {timeout} s; screen:\n{self.screen()}")
-
-    def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
-
-
-@pytest.fixture
-def tmux(tmp_path):
-    sessions = []
-
-    def start(command, size=(80, 24)):
-        sessions.append(Tmux(f"cd {tmp_path} && QTUI_CACHE_DIR={tmp_path}/cache {command}", size))
-        return sessions[-1]
-
-    yield start
-    for s in sessions:
-        s.close()
 
 
 def test_first_screen_run_and_clean_exit_at_80x24(tmux):
