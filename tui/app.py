@@ -17,7 +17,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Header, Static
 
 from tui.backend import Backend, LiveBackend
-from tui.core.bench import RoundDone, RouteFailed, RoutePhase, RouteReady, RunDone, RunStarted, SweepCell
+from tui.core.events import RoundDone, RouteFailed, RoutePhase, RouteReady, RunDone, RunStarted, SweepCell
 from tui.core.routes import DEFAULT_ROUTES
 from tui.messages import CoreEvent, RunError, RunFinished
 from tui.themes import DEFAULT_THEME, load_themes, remember_theme, remembered_theme

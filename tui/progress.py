@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from tui.core.bench import RoundDone, RouteFailed, RoutePhase, RouteReady, RunDone, RunStarted, SweepCell
+from tui.core.events import RoundDone, RouteFailed, RoutePhase, RouteReady, RunDone, RunStarted, SweepCell
 
 
 class StderrProgress:

@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from tui.core.cpu import CpuProfile
+from tui.core.events import Event, RoundDone, RouteFailed, RoutePhase, RouteReady, RunDone, RunStarted, SweepCell
 from tui.core.models import ModelRef
 from tui.core.routes import BASELINE, ROUTES, RouteSpec, static_unavailability
 from tui.core.workload import Workload
@@ -50,69 +51,6 @@ class Plan:
     profile: bool = True  # profile one batch per torch route after the rounds (for the diagnosis)
     sweep_route: str | None = None  # crossover sweep of this route vs fp32 over batch size × tokens
     sweep_cells: tuple[tuple[int, int], ...] = tuple((b, t) for b in (1, 8, 32) for t in (8, 32, 128))
-
-
-# ---------------------------------------------------------------------------------------------- events
-
-
-@dataclass(frozen=True)
-class RunStarted:
-    route_ids: tuple[str, ...]
-    texts: int
-    batch_size: int
-    threads: int
-    max_rounds: int
-    time_budget_s: float
-
-
-@dataclass(frozen=True)
-class RoutePhase:
-    route_id: str
-    phase: str  # "starting" | "loading" | "preparing" | "measuring" | "profiling" | "sweeping"
-
-
-@dataclass(frozen=True)
-class RouteReady:
-    route_id: str
-    prepare_s: float
-    size_mb: float | None
-    accuracy: object | None  # accuracy.Accuracy against the baseline
-
-
-@dataclass(frozen=True)
-class RouteFailed:
-    route_id: str
-    status: str  # "unavailable" | "failed"
-    why: str
-
-
-@dataclass(frozen=True)
-class RoundDone:
-    round: int  # 1-based
-    max_rounds: int
-    elapsed_s: float
-    time_budget_s: float
-    seconds: dict  # route id → wall seconds this round
-    speedups: dict  # route id → stats.Speedup so far (not for the baseline)
-
-
-@dataclass(frozen=True)
-class SweepCell:
-    route_id: str
-    batch_size: int
-    seq_len: int
-    speedup: float
-    done: int
-    total: int
-
-
-@dataclass(frozen=True)
-class RunDone:
-    result: BenchResult
-    cancelled: bool
-
-
-Event = RunStarted | RoutePhase | RouteReady | RouteFailed | RoundDone | SweepCell | RunDone
 
 
 # --------------------------------------------------------------------------------------------- results

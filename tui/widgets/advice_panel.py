@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rich.console import Group
-from rich.syntax import Syntax
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -38,6 +37,8 @@ class AdviceItem(Static, can_focus=True):
         parts = [head, body]
         if a.get("recipe"):
             if self.expanded:
+                from rich.syntax import Syntax  # pygments: loaded on the first expanded recipe, not at startup
+
                 parts.append(Syntax(a["recipe"].rstrip(), "python", theme="ansi_dark", word_wrap=True))
             else:
                 parts.append(Text("⏎ recipe · y copy", style="dim"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from tui.core.bench import RoundDone, RouteFailed, RoutePhase, RouteReady, RunStarted
+from tui.core.events import RoundDone, RouteFailed, RoutePhase, RouteReady, RunStarted
 from tui.core.report import speedup_text
 
 # (label, key, width): fixed widths, because DataTable otherwise sizes a column by its first content.

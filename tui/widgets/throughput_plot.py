@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from tui.core.bench import RoundDone, RunStarted
+from tui.core.events import RoundDone, RunStarted
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 

@@ -1,0 +1,69 @@
+"""What a run tells its listener, as it happens: plain frozen dataclasses (the dashboard imports these
+without importing the coordinator, so its first frame does not pay for bench.py's imports)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tui.core.bench import BenchResult
+
+@dataclass(frozen=True)
+class RunStarted:
+    route_ids: tuple[str, ...]
+    texts: int
+    batch_size: int
+    threads: int
+    max_rounds: int
+    time_budget_s: float
+
+
+@dataclass(frozen=True)
+class RoutePhase:
+    route_id: str
+    phase: str  # "starting" | "loading" | "preparing" | "measuring" | "profiling" | "sweeping"
+
+
+@dataclass(frozen=True)
+class RouteReady:
+    route_id: str
+    prepare_s: float
+    size_mb: float | None
+    accuracy: object | None  # accuracy.Accuracy against the baseline
+
+
+@dataclass(frozen=True)
+class RouteFailed:
+    route_id: str
+    status: str  # "unavailable" | "failed"
+    why: str
+
+
+@dataclass(frozen=True)
+class RoundDone:
+    round: int  # 1-based
+    max_rounds: int
+    elapsed_s: float
+    time_budget_s: float
+    seconds: dict  # route id → wall seconds this round
+    speedups: dict  # route id → stats.Speedup so far (not for the baseline)
+
+
+@dataclass(frozen=True)
+class SweepCell:
+    route_id: str
+    batch_size: int
+    seq_len: int
+    speedup: float
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class RunDone:
+    result: BenchResult
+    cancelled: bool
+
+
+Event = RunStarted | RoutePhase | RouteReady | RouteFailed | RoundDone | SweepCell | RunDone
