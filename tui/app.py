@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import threading
 import time
 from pathlib import Path
@@ -52,6 +53,8 @@ class QtuiApp(App):
         Binding("e", "export", "Export", id="export", tooltip="Write the report as JSON and Markdown"),
         Binding("c", "compare", "Compare", id="compare", tooltip="Compare with a saved report"),
         Binding("t", "next_theme", "Theme", id="theme", tooltip="Switch to the next colour theme"),
+        Binding("m", "toggle_mouse", "Mouse", id="mouse",
+                tooltip="Release the mouse so the terminal can select text (m again takes it back)"),
         Binding("question_mark", "help", "Help", id="help", tooltip="List every key"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit (cancels a run first)"),
     ]
@@ -65,6 +68,7 @@ class QtuiApp(App):
         self.document: dict | None = None
         self.cancel_event: threading.Event | None = None
         self.running = False
+        self.mouse_released = False  # Textual captures the mouse on start; m hands it to the terminal
         self.detection = self.backend.detect()
         self.theme_names = [t.name for t in load_themes()]
         for t in load_themes():
@@ -76,7 +80,7 @@ class QtuiApp(App):
         with VerticalScroll(id="main"):
             with Horizontal(id="top"):
                 yield CpuPanel(self.detection.cpu, id="cpu-panel")
-                yield EngineCard(self.detection.recommendation, id="engine-card")
+                yield EngineCard(self.detection.recommendation, model=self.settings.model, id="engine-card")
             yield RunStatus(id="run-status")
             yield RoutesTable(id="routes-table")
             with Horizontal(id="bottom"):
@@ -144,6 +148,7 @@ class QtuiApp(App):
         def applied(settings: argparse.Namespace | None) -> None:
             if settings is not None:
                 self.settings = settings
+                self.query_one(EngineCard).model = settings.model
                 self.notify("Settings apply to the next run.")
 
         self.push_screen(SettingsScreen(self.settings), applied)
@@ -180,9 +185,31 @@ class QtuiApp(App):
 
         rows = [(b.key.replace("question_mark", "?"), b.description, b.tooltip) for b in self.BINDINGS]
         rows += [("enter", "Recipe", "On an advice item: show or hide its Python recipe"),
-                 ("y", "Copy recipe", "On an advice item: copy the recipe (OSC 52, works over SSH)"),
+                 ("y", "Copy recipe", "On the engine card or an advice item: copy its recipe (OSC 52, works over "
+                                      "SSH and in tmux)"),
                  ("ctrl+p", "Palette", "Search every action by name"), ("tab", "Focus", "Move between panels")]
         self.push_screen(HelpScreen(rows))
+
+    def action_toggle_mouse(self) -> None:
+        # Textual has no public switch; its Linux driver's own methods write the DECSET mouse modes.
+        method = "_enable_mouse_support" if self.mouse_released else "_disable_mouse_support"
+        toggle = getattr(self._driver, method, None)
+        if toggle is None:
+            self.notify("This terminal driver cannot switch mouse capture.", severity="warning")
+            return
+        toggle()
+        self.mouse_released = not self.mouse_released
+        self.notify("Mouse captured: click and scroll the dashboard." if not self.mouse_released else
+                    "Mouse released: select text with the mouse; m takes it back.")
+
+    def copy_to_clipboard(self, text: str) -> None:
+        """OSC 52 like Textual's, plus tmux's passthrough form when inside tmux (see tui/clipboard.py)."""
+        from tui.clipboard import copy_sequences
+
+        self._clipboard = text
+        if self._driver is not None:
+            for sequence in copy_sequences(text, os.environ):
+                self._driver.write(sequence)
 
     async def action_quit(self) -> None:
         if self.cancel_event is not None:

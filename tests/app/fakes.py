@@ -9,10 +9,10 @@ from tests.conftest import FIXTURES
 from tests.synthetic import doc, fp32_profile, route
 from tui.core.accuracy import Accuracy
 from tui.core.advice import diagnose
-from tui.core.bench import RoundDone, RouteFailed, RoutePhase, RouteReady, RunDone, RunStarted
 from tui.core.cpu import load_cpuinfo_file
 from tui.core.detect import Detection
 from tui.core.engines import recommend
+from tui.core.events import RoundDone, RouteFailed, RoutePhase, RouteReady, RunDone, RunStarted
 from tui.core.stats import Speedup
 
 CPU = load_cpuinfo_file(FIXTURES / "cpuinfo" / "amd-zen3-epyc-7r13.txt")

@@ -7,6 +7,7 @@ import pytest
 from tests.app.fakes import FakeBackend
 from tui.app import RunStatus, make_app
 from tui.widgets.advice_panel import AdviceItem
+from tui.widgets.engine_card import EngineCard
 from tui.widgets.routes_table import RoutesTable
 
 SIZE = (140, 45)  # wide layout; the 80×24 compact layout has its own test
@@ -175,6 +176,32 @@ async def test_enter_expands_a_recipe_and_y_copies_it():
         assert item.expanded
         await pilot.press("y")
         assert app.clipboard == item.advice["recipe"]
+
+
+async def test_y_on_the_engine_card_copies_its_recipe_in_both_forms_inside_tmux(monkeypatch):
+    monkeypatch.setenv("TMUX", "/tmp/tmux-0/default,1,0")
+    monkeypatch.setattr("tui.clipboard.tmux_copy_hint", lambda env: None)
+    app = make_app(FakeBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        written = []
+        monkeypatch.setattr(app._driver, "write", written.append)
+        app.query_one(EngineCard).focus()
+        await pilot.press("y")
+        assert "torch.backends.quantized.engine = 'x86'" in app.clipboard
+        osc = [w for w in written if "]52;c;" in w]
+        assert len(osc) == 2 and osc[1].startswith("\x1bPtmux;")  # plain OSC 52 + tmux passthrough
+
+
+async def test_m_releases_and_recaptures_the_mouse(monkeypatch):
+    app = make_app(FakeBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        calls = []
+        monkeypatch.setattr(app._driver, "_disable_mouse_support", lambda: calls.append("off"), raising=False)
+        monkeypatch.setattr(app._driver, "_enable_mouse_support", lambda: calls.append("on"), raising=False)
+        await pilot.press("m")
+        assert calls == ["off"] and app.mouse_released
+        await pilot.press("m")
+        assert calls == ["off", "on"] and not app.mouse_released
 
 
 async def test_q_quits():

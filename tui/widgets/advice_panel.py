@@ -9,6 +9,8 @@ from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from tui.clipboard import copy_with_notice
+
 SEVERITY_COLOUR = {"high": "error", "medium": "warning", "low": "primary", "info": "secondary"}
 
 
@@ -52,8 +54,7 @@ class AdviceItem(Static, can_focus=True):
         if not recipe:
             self.notify("This advice has no recipe.", severity="warning")
             return
-        self.app.copy_to_clipboard(recipe)
-        self.notify(f"Recipe for {self.advice['code']} copied (OSC 52).")
+        copy_with_notice(self, recipe, f"Recipe for {self.advice['code']}")
 
 
 class AdvicePanel(VerticalScroll):
