@@ -1,5 +1,6 @@
 """The coordinator with the real packaged model on tiny workloads: events, crashes, cancellation."""
 
+import tempfile
 import threading
 import time
 
@@ -52,7 +53,8 @@ def test_a_run_emits_typed_events_and_a_valid_report(tmp_path):
 
 
 @pytest.mark.parametrize("phase", ["loaded", "prepared", "run"])
-def test_a_killed_worker_fails_its_route_and_the_run_goes_on(tmp_path, phase):
+def test_a_killed_worker_fails_its_route_and_the_run_goes_on(tmp_path, phase, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the run's scratch dir goes
     plan = tiny_plan(tmp_path, ["torch-fp32", "torch-qint8-qnnpack", "torch-qint8-x86"],
                      worker_env=(("QTUI_TEST_CRASH", f"torch-qint8-qnnpack:{phase}"),))
     result, events = run_collecting(plan)
@@ -62,6 +64,7 @@ def test_a_killed_worker_fails_its_route_and_the_run_goes_on(tmp_path, phase):
     assert result.routes["torch-qint8-qnnpack"].status == "failed"
     assert result.routes["torch-qint8-x86"].status == "ok" and result.routes["torch-qint8-x86"].speedup
     assert result.rounds >= 2
+    assert not list(tmp_path.glob("qtui-run-*"))  # worker logs and scratch are removed, even after a crash
 
 
 def test_cancel_stops_within_a_second_and_kills_the_workers(tmp_path):

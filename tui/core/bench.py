@@ -14,6 +14,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import random
+import shutil
 import signal
 import tempfile
 import time
@@ -121,12 +122,27 @@ def _maybe_crash(route_id: str, phase: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+def _thread_lock_for_tqdm() -> None:
+    """sentence-transformers' batch loop builds a tqdm even with the bar off, and tqdm's default lock is a
+    multiprocessing RLock: a named semaphore registered with the coordinator's resource tracker. A worker
+    killed on cancel, quit or Ctrl-C never unregisters it, and the tracker then prints "leaked semaphore
+    objects" on the user's terminal after qtui exits. A worker is one process: a thread lock is enough."""
+    import threading
+
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return
+    tqdm.set_lock(threading.RLock())
+
+
 def _worker_main(conn, spec: RouteSpec, setup: dict) -> None:
     """Runs in the spawned worker process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator owns Ctrl-C and kills us
     log = os.open(setup["log_path"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(log, 1)  # nothing a runtime prints may reach the user's terminal
     os.dup2(log, 2)
+    _thread_lock_for_tqdm()
     for key in THREAD_ENV:
         os.environ[key] = str(setup["threads"])
     os.environ.update(dict(setup["env"]))
@@ -402,6 +418,7 @@ def run(plan: Plan, emit: Callable[[Event], None], cancel: Callable[[], bool] = 
     finally:
         for worker in workers.values():
             worker.kill() if cancelled else worker.stop()  # a clean exit lets runtimes release their resources
+        shutil.rmtree(run_dir, ignore_errors=True)  # worker logs (failure reasons are read by now), scratch artefacts
         for r in result.routes.values():
             if r.status == "pending":
                 r.status, r.why = "failed", "cancelled before it finished"
