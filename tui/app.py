@@ -216,6 +216,12 @@ class QtuiApp(App):
             self.cancel_event.set()  # workers are killed within a second; the terminal is restored on exit
         self.exit()
 
+    def on_unmount(self) -> None:
+        # tmux (3.3) copies rows of the alternate screen into the shell's screen on exit when the pane grew
+        # while qtui ran (a resize over SSH, say); a cleared alternate screen leaves nothing to copy.
+        if self._driver is not None and not self._driver.is_headless:
+            self._driver.write("\x1b[H\x1b[2J")
+
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)
         for binding in self.BINDINGS:

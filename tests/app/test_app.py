@@ -223,3 +223,26 @@ async def test_layout_fits_narrow_and_wide(size, compact):
         assert sum(c.get_render_width(table) for c in table.columns.values()) <= table.size.width
         status = str(table.get_cell("openvino-int8", "status"))
         assert status == ("n/a" if compact else "unavailable")
+
+
+async def test_a_resize_mid_run_relays_the_table_out_keeping_every_value():
+    app = make_app(FakeBackend(rounds=6, pause=0.05))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("b")
+        table = app.query_one(RoutesTable)
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if "torch-qint8-x86" in table.rows and "×" in str(table.get_cell("torch-qint8-x86", "speedup")):
+                break
+        assert app.running and not table.compact
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.05)
+        assert table.compact and "progress" not in table.columns  # compact columns, mid-run
+        assert str(table.get_cell("openvino-int8", "status")) == "n/a"  # values carried over, in short form
+        assert "×" in str(table.get_cell("torch-qint8-x86", "speedup"))
+        await pilot.resize_terminal(160, 48)
+        await pilot.pause(0.05)
+        assert not table.compact and str(table.get_cell("openvino-int8", "status")) == "unavailable"
+        while app.running:
+            await pilot.pause(0.05)
+        assert "×" in str(table.get_cell("torch-qint8-x86", "speedup"))

@@ -1,6 +1,13 @@
 import pytest
 
-from tests.e2e.terminal import Tmux
+from tests.e2e.terminal import Tmux, kill_server
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tmux_server():
+    """The tests' own tmux server lives as long as the test session."""
+    yield
+    kill_server()
 
 
 @pytest.fixture

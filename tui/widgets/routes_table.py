@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.widgets import DataTable
 
 from tui.core.events import RoundDone, RouteFailed, RoutePhase, RouteReady, RunStarted
@@ -14,7 +15,10 @@ COLUMNS = [("route", "route", 30), ("status", "status", 11), ("progress", "progr
 # Narrower than that (80×24 over SSH): no bar or size, short statuses and labels, so speedups stay in view.
 COMPACT_COLUMNS = [("route", "route", 24), ("state", "status", 6), ("sent/s", "tp", 6),
                    ("speedup [95% CI]", "speedup", 17), ("result", "verdict", 6), ("cos", "cos", 5)]
-COMPACT_WIDTH = 118  # what the full columns need, padding included
+# The full columns take 116 cells (widths + 2 padding each); with the table's border and the screen's
+# scrollbar that is a 120-column terminal. Decided on the terminal's width, not the table's, so a scrollbar
+# coming and going does not flip the layout.
+COMPACT_BELOW = 120
 SHORT_STATUS = {"queued": "·", "loading": "load", "preparing": "prep", "ready": "ready", "profiling": "prof",
                 "sweeping": "sweep", "ok": "ok", "failed": "FAIL", "unavailable": "n/a", "measuring": "run"}
 SHORT_VERDICT = {"inconclusive": "unsure"}
@@ -28,65 +32,92 @@ def bar(fraction: float, width: int = BAR_WIDTH) -> str:
 
 
 class RoutesTable(DataTable):
-    """Fed with core events; knows nothing about how they are produced."""
+    """Fed with core events; knows nothing about how they are produced. Keeps each route's values, so a
+    resize across COMPACT_BELOW re-lays the table out mid-run with nothing lost."""
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True
         self.max_rounds = 1
         self.texts = 1
-        self.compact = False
-        self._add_columns()
+        self.values: dict[str, dict] = {}  # route id → status, round, tp, speedup, verdict, cos, mb
+        self._layout()
 
-    def _add_columns(self) -> None:
+    def _wants_compact(self) -> bool:
+        return self.app.size.width < COMPACT_BELOW
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._wants_compact() != self.compact:
+            self._layout()
+
+    def _layout(self) -> None:
+        self.compact = self._wants_compact()
         self.clear(columns=True)
-        self.compact = (self.size.width or self.app.size.width) < COMPACT_WIDTH
+        keys = []
         for label, key, width in COMPACT_COLUMNS if self.compact else COLUMNS:
             self.add_column(label, key=key, width=width)
+            keys.append(key)
+        for rid in self.values:
+            self.add_row(*(self._cell(rid, key) for key in keys), key=rid)
+
+    def _cell(self, rid: str, key: str):
+        """What the cell shows, in the current layout, from the route's values."""
+        v = self.values[rid]
+        status = v["status"]
+        if key == "route":
+            return rid.removeprefix("torch-") if self.compact else rid
+        if key == "status":
+            if status in ("failed", "unavailable"):
+                label = SHORT_STATUS[status] if self.compact else status
+                return Text(label, style=self.theme_style("error", "bold") if status == "failed" else "dim")
+            if self.compact and status == "measuring":
+                return f"{v['round']}/{self.max_rounds}"
+            return SHORT_STATUS.get(status, status) if self.compact else status
+        if key == "progress":
+            if status in ("failed", "unavailable"):
+                return ""
+            return bar(v["round"] / max(self.max_rounds, 1)) + (f" {v['round']}" if v["round"] else "")
+        if key == "verdict":
+            return self.verdict_text(v["verdict"]) if v.get("verdict") else ""
+        if key == "cos":
+            cos = v.get("cos")
+            return f"{cos:.{3 if self.compact else 4}f}" if isinstance(cos, float) else (cos or "")
+        return v.get(key) or ""
+
+    def _update(self, rid: str, **values) -> None:
+        if rid not in self.values:
+            return
+        self.values[rid].update(values)
+        for key in self.columns:  # a new round or status changes several cells (status, bar, round count)
+            self.update_cell(rid, key, self._cell(rid, key.value))
 
     def start(self, event: RunStarted) -> None:
-        self._add_columns()  # the terminal may have been resized since the last run
         self.max_rounds, self.texts = event.max_rounds, event.texts
-        for rid in event.route_ids:
-            label = rid.removeprefix("torch-") if self.compact else rid
-            self.add_row(label, *[""] * (len(self.columns) - 1), key=rid)
-            self._set(rid, "status", "queued")
-            self._set(rid, "progress", bar(0))
-
-    def _set(self, rid: str, column: str, value) -> None:
-        if rid not in self.rows or column not in self.columns:
-            return
-        if self.compact and column == "status" and isinstance(value, str):
-            value = SHORT_STATUS.get(value, value)
-        self.update_cell(rid, column, value)
+        self.values = {rid: {"status": "queued", "round": 0} for rid in event.route_ids}
+        self._layout()
 
     def phase(self, event: RoutePhase) -> None:
         if event.phase in ("loading", "preparing", "profiling", "sweeping"):
-            self._set(event.route_id, "status", event.phase)
+            self._update(event.route_id, status=event.phase)
 
     def ready(self, event: RouteReady) -> None:
-        self._set(event.route_id, "status", "ready")
+        values: dict = {"status": "ready"}
         if event.size_mb:
-            self._set(event.route_id, "mb", f"{event.size_mb:.0f}")
+            values["mb"] = f"{event.size_mb:.0f}"
         if event.accuracy is not None:
-            self._set(event.route_id, "cos", f"{event.accuracy.cosine_mean:.{3 if self.compact else 4}f}")
+            values["cos"] = float(event.accuracy.cosine_mean)
         elif event.route_id == "torch-fp32":
-            self._set(event.route_id, "cos", "ref")
+            values["cos"] = "ref"
+        self._update(event.route_id, **values)
 
     def failed(self, event: RouteFailed) -> None:
-        label = SHORT_STATUS[event.status] if self.compact else event.status
-        self._set(event.route_id, "status", Text(label, style=self.theme_style("error", "bold")
-                                                 if event.status == "failed" else "dim"))
-        self._set(event.route_id, "progress", "")
+        self._update(event.route_id, status=event.status)
 
     def round_done(self, event: RoundDone) -> None:
         for rid, seconds in event.seconds.items():
-            self._set(rid, "status", f"{event.round}/{event.max_rounds}" if self.compact else "measuring")
-            self._set(rid, "progress", bar(event.round / max(event.max_rounds, 1)) + f" {event.round}")
-            self._set(rid, "tp", f"{self.texts / seconds:.0f}")
+            self._update(rid, status="measuring", round=event.round, tp=f"{self.texts / seconds:.0f}")
         for rid, s in event.speedups.items():
-            self._set(rid, "speedup", speedup_text(s.point, s.ci95))
-            self._set(rid, "verdict", self.verdict_text(s.verdict))
+            self._update(rid, speedup=speedup_text(s.point, s.ci95), verdict=s.verdict)
 
     def theme_style(self, variable: str, extra: str = "") -> str:
         """A Rich style in the current theme's colour (DataTable cells are Rich, not Textual CSS)."""
@@ -99,14 +130,14 @@ class RoutesTable(DataTable):
 
     def finish(self, document: dict) -> None:
         """Final numbers from the report (medians over all rounds)."""
+        self.max_rounds = max(document["rounds"], 1)
         for r in document["routes"]:
-            rid = r["id"]
-            if r["status"] == "ok":
-                self._set(rid, "status", "ok")
-                self._set(rid, "progress", bar(1.0) + f" {document['rounds']}")
-                if r.get("throughput"):
-                    self._set(rid, "tp", f"{r['throughput']['median']:.0f}")
-                if r.get("speedup"):
-                    s = r["speedup"]
-                    self._set(rid, "speedup", speedup_text(s["point"], s["ci95"]))
-                    self._set(rid, "verdict", self.verdict_text(s["verdict"]))
+            if r["status"] != "ok":
+                continue
+            values: dict = {"status": "ok", "round": document["rounds"]}
+            if r.get("throughput"):
+                values["tp"] = f"{r['throughput']['median']:.0f}"
+            if r.get("speedup"):
+                s = r["speedup"]
+                values.update(speedup=speedup_text(s["point"], s["ci95"]), verdict=s["verdict"])
+            self._update(r["id"], **values)
