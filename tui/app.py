@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Header, Static
 
+import tui.textual_fixes  # noqa: F401  (Textual #6665: removed widgets' render caches leak)
 from tui.backend import Backend, LiveBackend
 from tui.core.events import RoundDone, RouteFailed, RoutePhase, RouteReady, RunDone, RunStarted, SweepCell
 from tui.core.routes import DEFAULT_ROUTES
