@@ -246,3 +246,23 @@ async def test_a_resize_mid_run_relays_the_table_out_keeping_every_value():
         while app.running:
             await pilot.pause(0.05)
         assert "×" in str(table.get_cell("torch-qint8-x86", "speedup"))
+
+
+async def test_no_color_renders_every_theme_in_greys(monkeypatch):
+    import re
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app(FakeBackend(), theme="qtui-dark")
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to_end(pilot, app)  # verdict colours, advice severities, the lot
+        for theme in app.theme_names:
+            app.theme = theme
+            await pilot.pause()
+            svg = app.export_screenshot()
+            # text colours (CSS classes) and cell backgrounds (rects); not the SVG's window-chrome circles
+            colours = set(re.findall(r"\.terminal-r\d+ \{ fill: #([0-9a-f]{6})", svg))
+            colours |= set(re.findall(r'<rect fill="#([0-9a-f]{6})"', svg))
+            assert len(colours) > 2, "the screenshot's colours were not found: the test would pass vacuously"
+            channels = {c: [int(c[i:i + 2], 16) for i in (0, 2, 4)] for c in colours}
+            coloured = {c for c, rgb in channels.items() if max(rgb) - min(rgb) > 8}  # greys, give or take
+            assert not coloured, f"{theme}: colours despite NO_COLOR: {sorted(coloured)[:5]}"
