@@ -19,7 +19,6 @@ from textual.widgets import Footer, Header, Static
 
 import tui.textual_fixes  # noqa: F401  (Textual #6665: removed widgets' render caches leak)
 from tui.backend import Backend, LiveBackend
-from tui.core.events import RoundDone, RouteFailed, RoutePhase, RouteReady, RunDone, RunStarted, SweepCell
 from tui.core.routes import DEFAULT_ROUTES
 from tui.messages import CoreEvent, RunError, RunFinished
 from tui.themes import DEFAULT_THEME, load_themes, remember_theme, remembered_theme
@@ -232,6 +231,8 @@ class QtuiApp(App):
     # ----------------------------------------------------------------------------------- messages
 
     def on_core_event(self, message: CoreEvent) -> None:
+        from tui.core.events import RoundDone, RouteFailed, RoutePhase, RouteReady, RunDone, RunStarted, SweepCell
+
         event = message.event
         table, plot, status = self.query_one(RoutesTable), self.query_one(ThroughputPlot), self.query_one(RunStatus)
         if isinstance(event, RunStarted):

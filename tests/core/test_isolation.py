@@ -27,3 +27,11 @@ def test_startup_modules_import_no_heavy_runtime(module):
     result = run_python(f"import sys, {module}\nprint([m for m in {HEAVY!r} if m in sys.modules])")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_dashboard_paints_without_the_coordinator_or_pygments():
+    """What the first frame does not need stays out of it: the run's modules load when a run starts."""
+    later = ("tui.core.bench", "tui.core.events", "tui.core.report", "tui.core.workload", "pygments")
+    result = run_python(f"import sys, tui.app\nprint([m for m in {later!r} if m in sys.modules])")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

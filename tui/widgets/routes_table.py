@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import events
 from textual.widgets import DataTable
 
-from tui.core.events import RoundDone, RouteFailed, RoutePhase, RouteReady, RunStarted
-from tui.core.report import speedup_text
+if TYPE_CHECKING:  # (types only: the first frame does not import the core's events)
+    from tui.core.events import RoundDone, RouteFailed, RoutePhase, RouteReady, RunStarted
 
 # (label, key, width): fixed widths, because DataTable otherwise sizes a column by its first content.
 COLUMNS = [("route", "route", 30), ("status", "status", 11), ("progress", "progress", 13), ("sent/s", "tp", 6),
@@ -114,6 +116,8 @@ class RoutesTable(DataTable):
         self._update(event.route_id, status=event.status)
 
     def round_done(self, event: RoundDone) -> None:
+        from tui.core.report import speedup_text
+
         for rid, seconds in event.seconds.items():
             self._update(rid, status="measuring", round=event.round, tp=f"{self.texts / seconds:.0f}")
         for rid, s in event.speedups.items():
@@ -130,6 +134,8 @@ class RoutesTable(DataTable):
 
     def finish(self, document: dict) -> None:
         """Final numbers from the report (medians over all rounds)."""
+        from tui.core.report import speedup_text
+
         self.max_rounds = max(document["rounds"], 1)
         for r in document["routes"]:
             if r["status"] != "ok":

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from tui.core.events import RoundDone, RunStarted
+if TYPE_CHECKING:  # (types only: the first frame does not import the core's events)
+    from tui.core.events import RoundDone, RunStarted
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 
