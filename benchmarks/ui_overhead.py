@@ -7,10 +7,11 @@ Usage: python benchmarks/ui_overhead.py [--pairs 2]
 from __future__ import annotations
 
 import argparse
-import asyncio
+import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -46,20 +47,36 @@ def bare_python_s() -> float:
     return time.perf_counter() - start
 
 
-async def dashboard_throughput() -> dict:
-    from tui.app import default_settings, make_app
+def dashboard_throughput() -> dict:
+    """Throughput as a user gets it: the real qtui in tmux 80×24, `b` to run, `e` to export, JSON read back.
+    (Not Pilot: its harness polls and renders differently from a terminal; users run the terminal.)"""
+    name = f"tp-{uuid.uuid4().hex[:6]}"
+    with tempfile.TemporaryDirectory() as tmp:
+        options = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in SETTINGS.items())
+        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", "24",
+                        f"cd {tmp} && {QTUI} --routes {','.join(ROUTES)} {options}"], check=True)
+        try:
+            wait_for_screen(name, "engine = ", 20)
+            subprocess.run(["tmux", "send-keys", "-t", name, "b"], check=True)
+            wait_for_screen(name, "done in", 600)
+            subprocess.run(["tmux", "send-keys", "-t", name, "e"], check=True)
+            deadline = time.perf_counter() + 20
+            while not (reports := list(Path(tmp).glob("qtui-report-*.json"))) and time.perf_counter() < deadline:
+                time.sleep(0.2)
+            doc = json.loads(reports[0].read_text())
+        finally:
+            subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+    return {r["id"]: r["throughput"]["median"] for r in doc["routes"]}
 
-    settings = default_settings()
-    for key, value in SETTINGS.items():
-        setattr(settings, key, value)
-    settings.routes = ROUTES
-    app = make_app(settings=settings, theme="qtui-dark")
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("b")
-        await pilot.pause(0.5)
-        while app.running:
-            await pilot.pause(0.2)
-    return {r["id"]: r["throughput"]["median"] for r in app.document["routes"]}
+
+def wait_for_screen(session: str, needle: str, timeout: float) -> None:
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
+        if needle in screen:
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"{needle!r} did not appear on the dashboard within {timeout} s")
 
 
 def headless_throughput() -> dict:
@@ -80,9 +97,9 @@ def main() -> int:
     pairs = []
     for i in range(args.pairs):
         if i % 2 == 0:
-            dash, head = asyncio.run(dashboard_throughput()), headless_throughput()
+            dash, head = dashboard_throughput(), headless_throughput()
         else:
-            head, dash = headless_throughput(), asyncio.run(dashboard_throughput())
+            head, dash = headless_throughput(), dashboard_throughput()
         pairs.append({"dashboard": dash, "headless": head})
         ratios.append(dash["torch-fp32"] / head["torch-fp32"])
         print(f"pair {i + 1}: fp32 dashboard {dash['torch-fp32']:.1f} vs headless {head['torch-fp32']:.1f} sent/s")
