@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -47,9 +48,10 @@ def bare_python_s() -> float:
     return time.perf_counter() - start
 
 
-def dashboard_throughput() -> dict:
+def dashboard_throughput() -> tuple[dict, float]:
     """Throughput as a user gets it: the real qtui in tmux 80×24, `b` to run, `e` to export, JSON read back.
-    (Not Pilot: its harness polls and renders differently from a terminal; users run the terminal.)"""
+    (Not Pilot: its harness polls and renders differently from a terminal; users run the terminal.)
+    Also the UI process's own CPU use during the run, as a share of all cores: what it can take from workers."""
     name = f"tp-{uuid.uuid4().hex[:6]}"
     with tempfile.TemporaryDirectory() as tmp:
         options = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in SETTINGS.items())
@@ -57,8 +59,11 @@ def dashboard_throughput() -> dict:
                         f"cd {tmp} && {QTUI} --routes {','.join(ROUTES)} {options}"], check=True)
         try:
             wait_for_screen(name, "engine = ", 20)
+            ui = ui_process(name)
+            cpu_before, wall_before = sum(ui.cpu_times()[:2]), time.perf_counter()
             subprocess.run(["tmux", "send-keys", "-t", name, "b"], check=True)
             wait_for_screen(name, "done in", 600)
+            ui_share = (sum(ui.cpu_times()[:2]) - cpu_before) / ((time.perf_counter() - wall_before) * os.cpu_count())
             subprocess.run(["tmux", "send-keys", "-t", name, "e"], check=True)
             deadline = time.perf_counter() + 20
             while not (reports := list(Path(tmp).glob("qtui-report-*.json"))) and time.perf_counter() < deadline:
@@ -66,7 +71,18 @@ def dashboard_throughput() -> dict:
             doc = json.loads(reports[0].read_text())
         finally:
             subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
-    return {r["id"]: r["throughput"]["median"] for r in doc["routes"]}
+    return {r["id"]: r["throughput"]["median"] for r in doc["routes"]}, ui_share
+
+
+def ui_process(session: str):
+    """The qtui process in the tmux pane (the pane's shell runs it as a child), not its workers."""
+    import psutil
+
+    pane_pid = int(subprocess.run(["tmux", "display-message", "-p", "-t", session, "#{pane_pid}"],
+                                  capture_output=True, text=True).stdout)
+    shell = psutil.Process(pane_pid)
+    candidates = [shell, *shell.children()]
+    return next(p for p in candidates if any("qtui" in part for part in p.cmdline()[:2]))
 
 
 def wait_for_screen(session: str, needle: str, timeout: float) -> None:
@@ -94,23 +110,28 @@ def main() -> int:
     paints = [first_paint_s() for _ in range(5)]
     bares = [bare_python_s() for _ in range(5)]
     ratios = []  # dashboard / headless fp32 throughput, alternating which goes first
-    pairs = []
+    pairs, ui_shares = [], []
     for i in range(args.pairs):
         if i % 2 == 0:
-            dash, head = dashboard_throughput(), headless_throughput()
+            (dash, ui_share), head = dashboard_throughput(), headless_throughput()
         else:
-            head, dash = headless_throughput(), dashboard_throughput()
-        pairs.append({"dashboard": dash, "headless": head})
+            head, (dash, ui_share) = headless_throughput(), dashboard_throughput()
+        pairs.append({"dashboard": dash, "headless": head, "ui_process_cpu_share": round(ui_share, 4)})
+        ui_shares.append(ui_share)
         ratios.append(dash["torch-fp32"] / head["torch-fp32"])
         print(f"pair {i + 1}: fp32 dashboard {dash['torch-fp32']:.1f} vs headless {head['torch-fp32']:.1f} sent/s")
     doc = {"benchmark": "ui_overhead", "first_paint_s": [round(p, 3) for p in paints],
            "first_paint_median_s": round(statistics.median(paints), 3),
            "bare_python_median_s": round(statistics.median(bares), 3), "first_paint_goal_s": 0.5,
            "pairs": pairs, "fp32_throughput_ratio_median": round(statistics.median(ratios), 4),
+           "fp32_throughput_ratios": [round(r, 4) for r in ratios],
+           "ui_process_cpu_share_median": round(statistics.median(ui_shares), 4),
            "throughput_goal": "within 3 %"}
     out = write_result(args.out, doc)
     print(f"first paint median {doc['first_paint_median_s']:.2f} s (python -c pass {doc['bare_python_median_s']:.2f} s,"
-          f" goal ≤ 0.5 s); dashboard/headless fp32 throughput {doc['fp32_throughput_ratio_median']:.3f} → {out}")
+          f" goal ≤ 0.5 s); dashboard/headless fp32 throughput {doc['fp32_throughput_ratio_median']:.3f}"
+          f" (pairs {', '.join(f'{r:.3f}' for r in ratios)}); the UI process used"
+          f" {100 * doc['ui_process_cpu_share_median']:.1f} % of the CPU during runs → {out}")
     return 0
 
 

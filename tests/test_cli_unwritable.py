@@ -1,7 +1,9 @@
 """`qtui bench --json/--markdown` into a place the user may not write: one line, exit 2, at once, nothing written.
 
-Permissions do not stop root, and the tests run as root in the container: there the CLI runs as `nobody`
-(setpriv, else runuser). On a developer's machine (not root) it runs as the developer.
+Permissions do not stop root, and the tests run as root in the container: there the CLI runs as root without
+the capabilities that bypass file permissions (setpriv drops CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH from the
+bounding set), so a read-only directory stops it like any user — while the repo and venv stay readable wherever
+the clone lives (a `nobody` could not read a clone under a private directory). Not root: it runs as is.
 """
 
 import os
@@ -16,23 +18,19 @@ import pytest
 
 from tests.conftest import ROOT
 
-NOBODY = 65534
-
 
 def as_user_prefix() -> list[str]:
-    """How to run a command as an unprivileged user: nothing when we are one."""
+    """How to run a command subject to file permissions: nothing when we are not root."""
     if os.geteuid() != 0:
         return []
     if shutil.which("setpriv"):
-        return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
-    if shutil.which("runuser"):
-        return ["runuser", "-u", "nobody", "--"]
-    pytest.fail("running as root with neither setpriv nor runuser: cannot run the CLI as an unprivileged user")
+        return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
+    pytest.fail("running as root without setpriv (util-linux): cannot run the CLI subject to file permissions")
 
 
 @pytest.fixture
 def shared_dir():
-    """A directory the unprivileged user can reach (pytest's tmp_path is private to root)."""
+    """A scratch directory under /tmp whose permissions the test changes (restored before removal)."""
     base = Path(tempfile.mkdtemp(prefix="qtui-unwritable-"))
     base.chmod(0o755)
     yield base
@@ -43,10 +41,12 @@ def shared_dir():
 
 def run_unprivileged(*args: str) -> tuple[subprocess.CompletedProcess, float]:
     prefix = as_user_prefix()
-    probe = subprocess.run([*prefix, sys.executable, "-c", "import os, tui.cli; print(os.geteuid())"],
-                           capture_output=True, text=True, cwd=ROOT, timeout=60)
-    if probe.returncode != 0 or probe.stdout.strip() == "0":
-        pytest.fail(f"cannot run qtui as an unprivileged user here: {probe.stderr.strip()[-300:]}")
+    probe_code = ("import os, tempfile, tui.cli; d = tempfile.mkdtemp(); os.chmod(d, 0o555); "
+                  "print(os.access(d, os.W_OK)); os.rmdir(d)")  # a read-only directory must stop this process
+    probe = subprocess.run([*prefix, sys.executable, "-c", probe_code], capture_output=True, text=True, cwd=ROOT,
+                           timeout=60)
+    if probe.returncode != 0 or probe.stdout.strip() != "False":
+        pytest.fail(f"cannot run qtui subject to file permissions here: {probe.stdout} {probe.stderr[-300:]}")
     env = dict(os.environ, HOME="/nonexistent", QTUI_CACHE_DIR="/nonexistent/cache")
     start = time.monotonic()
     result = subprocess.run([*prefix, sys.executable, "-m", "tui", *args], capture_output=True, text=True,
