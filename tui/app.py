@@ -71,8 +71,9 @@ class QtuiApp(App):
         self.running = False
         self.mouse_released = False  # Textual captures the mouse on start; m hands it to the terminal
         self.detection = self.backend.detect()
-        self.theme_names = [t.name for t in load_themes()]
-        for t in load_themes():
+        themes = load_themes()
+        self.theme_names = [t.name for t in themes]
+        for t in themes:
             self.register_theme(t)
         self.theme = theme if theme in self.theme_names else remembered_theme(self.theme_names) or DEFAULT_THEME
 

@@ -17,10 +17,10 @@ COLUMNS = [("route", "route", 30), ("status", "status", 11), ("progress", "progr
 # Narrower than that (80×24 over SSH): no bar or size, short statuses and labels, so speedups stay in view.
 COMPACT_COLUMNS = [("route", "route", 24), ("state", "status", 6), ("sent/s", "tp", 6),
                    ("speedup [95% CI]", "speedup", 17), ("result", "verdict", 6), ("cos", "cos", 5)]
-# The full columns take 116 cells (widths + 2 padding each); with the table's border and the screen's
-# scrollbar that is a 120-column terminal. Decided on the terminal's width, not the table's, so a scrollbar
-# coming and going does not flip the layout.
-COMPACT_BELOW = 120
+# The full columns need their widths plus 2 cells of padding each; with the table's border and the screen's
+# scrollbar (2 cells each) that is a 120-column terminal. Decided on the terminal's width, not the table's, so
+# a scrollbar coming and going does not flip the layout.
+COMPACT_BELOW = sum(width + 2 for *_, width in COLUMNS) + 2 + 2
 SHORT_STATUS = {"queued": "·", "loading": "load", "preparing": "prep", "ready": "ready", "profiling": "prof",
                 "sweeping": "sweep", "ok": "ok", "failed": "FAIL", "unavailable": "n/a", "measuring": "run"}
 SHORT_VERDICT = {"inconclusive": "unsure"}
