@@ -10,9 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
@@ -28,18 +26,7 @@ def as_user_prefix() -> list[str]:
     pytest.fail("running as root without setpriv (util-linux): cannot run the CLI subject to file permissions")
 
 
-@pytest.fixture
-def shared_dir():
-    """A scratch directory under /tmp whose permissions the test changes (restored before removal)."""
-    base = Path(tempfile.mkdtemp(prefix="qtui-unwritable-"))
-    base.chmod(0o755)
-    yield base
-    for p in (base, *base.rglob("*")):
-        p.chmod(0o755) if p.is_dir() else p.chmod(0o644)
-    shutil.rmtree(base)
-
-
-def run_unprivileged(*args: str) -> tuple[subprocess.CompletedProcess, float]:
+def run_subject_to_permissions(*args: str) -> tuple[subprocess.CompletedProcess, float]:
     prefix = as_user_prefix()
     probe_code = ("import os, tempfile, tui.cli; d = tempfile.mkdtemp(); os.chmod(d, 0o555); "
                   "print(os.access(d, os.W_OK)); os.rmdir(d)")  # a read-only directory must stop this process
@@ -55,12 +42,12 @@ def run_unprivileged(*args: str) -> tuple[subprocess.CompletedProcess, float]:
 
 
 @pytest.mark.parametrize("option", ["--json", "--markdown"])
-def test_report_into_a_read_only_directory(shared_dir, option):
-    readonly = shared_dir / "readonly"
+def test_report_into_a_read_only_directory(tmp_path, option):
+    readonly = tmp_path / "readonly"
     readonly.mkdir()
     readonly.chmod(0o555)
     target = readonly / "r.out"
-    result, took = run_unprivileged("bench", "--routes", "torch-fp32", "--num-texts", "8", "--rounds", "2",
+    result, took = run_subject_to_permissions("bench", "--routes", "torch-fp32", "--num-texts", "8", "--rounds", "2",
                                     option, str(target))
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
@@ -71,14 +58,14 @@ def test_report_into_a_read_only_directory(shared_dir, option):
     assert list(readonly.iterdir()) == []
 
 
-def test_json_over_a_read_only_file(shared_dir):
-    folder = shared_dir / "reports"
+def test_json_over_a_read_only_file(tmp_path):
+    folder = tmp_path / "reports"
     folder.mkdir()
     existing = folder / "r.json"
     existing.write_text("{}\n")
     existing.chmod(0o444)
     folder.chmod(0o555)
-    result, took = run_unprivileged("bench", "--routes", "torch-fp32", "--json", str(existing))
+    result, took = run_subject_to_permissions("bench", "--routes", "torch-fp32", "--json", str(existing))
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and str(existing) in lines[0] and "not writable" in lines[0]
