@@ -14,32 +14,30 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent))
 from _common import RESULTS, run_bench, write_result  # noqa: E402
 
-QTUI = str(Path(__file__).parent.parent / ".venv" / "bin" / "qtui")
+from tests.e2e.terminal import QTUI, Tmux, kill_server  # noqa: E402  (the e2e tests' terminal driver)
+
 ROUTES = ["torch-fp32", "torch-qint8-x86"]
 SETTINGS = {"num_texts": 64, "batch_size": 32, "rounds": 6, "threads": 2}
 
 
 def first_paint_s() -> float:
     """Seconds from starting `qtui` in a real terminal (tmux 80×24) to the engine card on screen."""
-    name = f"paint-{uuid.uuid4().hex[:6]}"
     start = time.perf_counter()
-    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", "24", QTUI], check=True)
+    t = Tmux(QTUI)
     try:
         while time.perf_counter() - start < 20:
-            screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", name], capture_output=True, text=True).stdout
-            if "engine = " in screen:
+            if "engine = " in t.screen():
                 return time.perf_counter() - start
             time.sleep(0.01)
         raise RuntimeError("qtui did not paint within 20 s")
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+        t.close()
 
 
 def bare_python_s() -> float:
@@ -52,47 +50,32 @@ def dashboard_throughput() -> tuple[dict, float]:
     """Throughput as a user gets it: the real qtui in tmux 80×24, `b` to run, `e` to export, JSON read back.
     (Not Pilot: its harness polls and renders differently from a terminal; users run the terminal.)
     Also the UI process's own CPU use during the run, as a share of all cores: what it can take from workers."""
-    name = f"tp-{uuid.uuid4().hex[:6]}"
     with tempfile.TemporaryDirectory() as tmp:
         options = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in SETTINGS.items())
-        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", "24",
-                        f"cd {tmp} && {QTUI} --routes {','.join(ROUTES)} {options}"], check=True)
+        t = Tmux(f"cd {tmp} && {QTUI} --routes {','.join(ROUTES)} {options}")
         try:
-            wait_for_screen(name, "engine = ", 20)
-            ui = ui_process(name)
+            t.wait_for("engine = ", 20)
+            ui = ui_process(t)
             cpu_before, wall_before = sum(ui.cpu_times()[:2]), time.perf_counter()
-            subprocess.run(["tmux", "send-keys", "-t", name, "b"], check=True)
-            wait_for_screen(name, "done in", 600)
+            t.keys("b")
+            t.wait_for("done in", 600)
             ui_share = (sum(ui.cpu_times()[:2]) - cpu_before) / ((time.perf_counter() - wall_before) * os.cpu_count())
-            subprocess.run(["tmux", "send-keys", "-t", name, "e"], check=True)
+            t.keys("e")
             deadline = time.perf_counter() + 20
             while not (reports := list(Path(tmp).glob("qtui-report-*.json"))) and time.perf_counter() < deadline:
                 time.sleep(0.2)
             doc = json.loads(reports[0].read_text())
         finally:
-            subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+            t.close()
     return {r["id"]: r["throughput"]["median"] for r in doc["routes"]}, ui_share
 
 
-def ui_process(session: str):
+def ui_process(t: Tmux):
     """The qtui process in the tmux pane (the pane's shell runs it as a child), not its workers."""
     import psutil
 
-    pane_pid = int(subprocess.run(["tmux", "display-message", "-p", "-t", session, "#{pane_pid}"],
-                                  capture_output=True, text=True).stdout)
-    shell = psutil.Process(pane_pid)
-    candidates = [shell, *shell.children()]
-    return next(p for p in candidates if any("qtui" in part for part in p.cmdline()[:2]))
-
-
-def wait_for_screen(session: str, needle: str, timeout: float) -> None:
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
-        if needle in screen:
-            return
-        time.sleep(0.5)
-    raise RuntimeError(f"{needle!r} did not appear on the dashboard within {timeout} s")
+    shell = psutil.Process(int(t.pane("#{pane_pid}")))
+    return next(p for p in [shell, *shell.children()] if any("qtui" in part for part in p.cmdline()[:2]))
 
 
 def headless_throughput() -> dict:
@@ -107,6 +90,13 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=2)
     parser.add_argument("--out", default=str(RESULTS / "ui_overhead.json"))
     args = parser.parse_args()
+    try:
+        return measure(args)
+    finally:
+        kill_server()
+
+
+def measure(args: argparse.Namespace) -> int:
     paints = [first_paint_s() for _ in range(5)]
     bares = [bare_python_s() for _ in range(5)]
     ratios = []  # dashboard / headless fp32 throughput, alternating which goes first

@@ -10,11 +10,13 @@ import shutil
 import subprocess
 import time
 import uuid
+from pathlib import Path
 
 from tests.conftest import ROOT
 
 QTUI = str(ROOT / ".venv" / "bin" / "qtui")
-TMUX = ["tmux", "-L", f"qtui-tests-{os.getpid()}", "-f", "/dev/null"]
+SOCKET = f"qtui-tests-{os.getpid()}"
+TMUX = ["tmux", "-L", SOCKET, "-f", "/dev/null"]
 CLEAN_ENV = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "TMUX", "TMUX_PANE")}
 
 
@@ -24,6 +26,8 @@ def tmux(*args: str, check: bool = False) -> str:
 
 def kill_server() -> None:
     tmux("kill-server")
+    # tmux (3.3) leaves its socket file behind when the server exits: one per test session otherwise.
+    Path(os.environ.get("TMUX_TMPDIR", "/tmp"), f"tmux-{os.getuid()}", SOCKET).unlink(missing_ok=True)
 
 
 class Tmux:
