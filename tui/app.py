@@ -268,7 +268,7 @@ class QtuiApp(App):
         self.document = message.document
         doc = message.document
         self.query_one(RoutesTable).finish(doc)
-        self.query_one(AdvicePanel).show(doc.get("advice", []))
+        self.query_one(AdvicePanel).show(doc.get("advice", []), doc.get("finding"))
         status = self.query_one(RunStatus)  # results first, advice right below them
         self.call_after_refresh(status.scroll_visible, top=True, animate=False)
         rec = doc["recommendation"]

@@ -65,7 +65,6 @@ def route_document(r, texts: int) -> dict:
 
 def build_document(result) -> dict:
     """The qtui.report/1 document for a finished (or cancelled) BenchResult, with its diagnosis."""
-    from tui.core.advice import diagnose
     from tui.core.roofline import EncoderShape, route_rooflines
 
     plan = result.plan
@@ -97,7 +96,17 @@ def build_document(result) -> dict:
     }
     shape = EncoderShape.from_model_dir(plan.model.path)
     doc["roofline"] = route_rooflines(doc, plan.cpu, shape, result.token_counts) if shape else None
-    doc["advice"] = [a.to_json() for a in diagnose(plan.cpu, doc)]
+    attach_diagnosis(doc, plan.cpu)
+    return doc
+
+
+def attach_diagnosis(doc: dict, cpu) -> dict:
+    """The finding and the ranked advice for `doc`, judged against `cpu`; stored in the document."""
+    from tui.core.advice import explain
+
+    diagnosis = explain(cpu, doc)
+    doc["finding"] = diagnosis.finding.to_json()
+    doc["advice"] = [a.to_json() for a in diagnosis.advice]
     return doc
 
 
@@ -220,10 +229,16 @@ def format_summary(doc: dict) -> str:
     if doc.get("sweep"):
         lines += ["", format_sweep(doc["sweep"])]
     if doc.get("roofline"):
-        lines += ["", format_roofline(doc["roofline"])]
-    if doc.get("advice"):
-        lines += ["", format_advice(doc["advice"])]
+        lines += ["", format_roofline(doc["roofline"], doc["routes"], _report_cpu(doc))]
+    if doc.get("advice") or doc.get("finding"):
+        lines += ["", format_advice(doc["advice"], finding=doc.get("finding"))]
     return "\n".join(lines)
+
+
+def _report_cpu(doc: dict):
+    from tui.core.cpu import CpuProfile
+
+    return CpuProfile.from_json(doc["env"]["cpu"], source="report")
 
 
 def format_sweep(sweep: dict) -> str:
@@ -241,21 +256,43 @@ def format_sweep(sweep: dict) -> str:
             + format_table(["", *[f"{t} tokens" for t in lengths]], rows))
 
 
-def format_roofline(roof: dict) -> str:
-    parts = ", ".join(f"{rid} {r['percent']:.0f}%" for rid, r in roof["routes"].items())
-    return (f"Share of peak (fp32 {roof['peak_fp32_gflops']:.0f} GFLOP/s, int8 {roof['peak_int8_gops']:.0f} GOP/s; "
-            f"assumptions in the JSON): {parts}")
+def format_roofline(roof: dict, routes: list[dict], cpu) -> str:
+    """Each route's share of its own dtype's ceiling; a route above its bound gets the failed assumption."""
+    from tui.core.roofline import assess
+
+    judged = assess(roof, routes, cpu)
+    ceilings = {d: c for d, c in (roof.get("ceilings") or {}).items() if isinstance(c, dict) and c.get("gflops")}
+    if ceilings:
+        bounds = "measured ceilings: " + ", ".join(f"{d} {c['gflops']:.0f} G{'OP' if d == 'int8' else 'FLOP'}/s"
+                                                    for d, c in ceilings.items())
+    else:
+        bounds = (f"spec-sheet peaks, no ceilings measured: fp32 {roof['peak_fp32_gflops']:.0f} GFLOP/s, int8 "
+                  f"{roof['peak_int8_gops']:.0f} GOP/s")
+    within = ", ".join(f"{rid} {j['percent']:.0f}% of {j['dtype']}" for rid, j in judged.items()
+                       if j["percent"] is not None)
+    lines = [f"Share of each route's ceiling ({bounds}; assumptions in the JSON): {within}"]
+    lines += [f"  {rid}: {j['exceeds']}" for rid, j in judged.items() if j["exceeds"]]
+    return "\n".join(lines)
 
 
-def format_advice(advice: list[dict], recipes: bool = False) -> str:
-    """Ranked advice for a terminal: title, evidence, fix, effect (and the recipe when asked)."""
-    lines = []
+def effect_label(a: dict) -> str:
+    """"Effect (measured)" or "Effect (estimated from …)": every effect says where its number comes from."""
+    basis = a.get("basis")
+    return f"Effect ({basis})" if basis else "Effect"
+
+
+def format_advice(advice: list[dict], recipes: bool = False, finding: dict | None = None) -> str:
+    """The finding, then the ranked advice for a terminal: title, evidence, fix, effect (and recipes if asked)."""
+    lines = [finding["headline"], ""] if finding else []
     for i, a in enumerate(advice, 1):
         lines += [f"{i}. [{a['severity']}] {a['title']}  ({a['code']})",
-                  f"   Evidence: {a['evidence']}", f"   Fix: {a['fix']}", f"   Effect: {a.get('effect', '')}"]
+                  f"   Evidence: {a['evidence']}", f"   Fix: {a['fix']}",
+                  f"   {effect_label(a)}: {a.get('effect', '')}"]
         if recipes and a.get("recipe"):
             lines += ["   Recipe:"] + [f"     {line}" for line in a["recipe"].rstrip().splitlines()]
-    return "\n".join(lines) if lines else "No advice: nothing in this report points at a problem."
+    if not advice:
+        lines.append("No advice: nothing in this report points at a problem.")
+    return "\n".join(lines)
 
 
 def to_markdown(doc: dict) -> str:
@@ -279,11 +316,13 @@ def to_markdown(doc: dict) -> str:
             lines.append(f"- `{r['id']}` {r['status']}: {r['why']}")
     rec = doc["recommendation"]
     lines += ["", f"**Recommended:** `{rec['route']}` — {rec['why']}", ""]
+    if doc.get("finding"):
+        lines += ["## Finding", "", doc["finding"]["headline"], ""]
     if doc.get("advice"):
         lines += ["## Advice", ""]
         for a in doc["advice"]:
             lines += [f"### [{a['severity']}] {a['title']} (`{a['code']}`)", "", f"Evidence: {a['evidence']}", "",
-                      f"Fix: {a['fix']}", "", f"Effect: {a.get('effect', '')}", ""]
+                      f"Fix: {a['fix']}", "", f"{effect_label(a)}: {a.get('effect', '')}", ""]
             if a.get("recipe"):
                 lines += ["```python", a["recipe"].rstrip(), "```", ""]
     return "\n".join(lines)
