@@ -95,7 +95,7 @@ def build_document(result) -> dict:
         "advice": [],
     }
     shape = EncoderShape.from_model_dir(plan.model.path)
-    doc["roofline"] = route_rooflines(doc, plan.cpu, shape, result.token_counts) if shape else None
+    doc["roofline"] = route_rooflines(doc, plan.cpu, shape, result.token_counts, result.ceilings) if shape else None
     attach_diagnosis(doc, plan.cpu)
     return doc
 
