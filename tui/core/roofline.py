@@ -110,10 +110,10 @@ def roofline(cpu: CpuProfile, threads: int) -> Roofline | None:
 
 def effective_dtype(route: dict) -> str:
     """The dtype a route computed in: its label, unless the runtime recorded another precision (bf16)."""
+    if route.get("dtype") in ("qint8", "int8"):
+        return "int8"
     precision = (route.get("facts") or {}).get("inference_precision")
-    if precision == "bf16":
-        return "bf16"
-    return "int8" if route.get("dtype") in ("qint8", "int8") else route.get("dtype") or "fp32"
+    return "bf16" if precision == "bf16" else route.get("dtype") or "fp32"
 
 
 def _spec_peak(roof: dict, dtype: str, cpu: CpuProfile) -> float | None:
