@@ -63,6 +63,9 @@ def test_a_run_emits_typed_events_and_a_valid_report(tmp_path):
     for rid, judged in doc["roofline"]["routes"].items():
         assert (judged["percent"] is not None and 0 < judged["percent"] <= 100) or judged["exceeds"], rid
         assert judged["of"].startswith("measured"), rid
+    # With torch-fp32 the only fp32 route, it is the fastest fp32 and every route's "vs best" is its speedup.
+    assert doc["best_fp32"] == {"route": "torch-fp32", "speedup": 1.0}
+    assert doc["routes"][1]["vs_best_fp32"] == doc["routes"][1]["speedup"]
     again, _ = run_collecting(plan)
     assert again.ceilings["cache"] == "hit" and again.ceilings["fp32"] == ceilings["fp32"]
 

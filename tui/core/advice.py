@@ -200,8 +200,11 @@ def finding(f: Facts) -> Finding:
            if slowest["speedup"]["verdict"] == "slower" else "")
     if accurate:
         best = _best(accurate)
+        best_fp32 = (f.doc.get("best_fp32") or {}).get("route")
+        fair = (f"; {best['vs_best_fp32']['point']:.2f}× the fastest fp32 route, {best_fp32}"
+                if best.get("vs_best_fp32") and best_fp32 not in (None, "torch-fp32") else "")
         return Finding("faster", f"int8 is {best['speedup']['point']:.2f}× faster than fp32 here ({best['id']}, "
-                       f"{ci_text(best)}, cosine {f.cosine(best['id']):.4f}){but}: "
+                       f"{ci_text(best)}, cosine {f.cosine(best['id']):.4f}{fair}){but}: "
                        f"what would gain more, then the caveats.")
     if faster:
         best = _best(faster)

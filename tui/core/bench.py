@@ -70,6 +70,7 @@ class RouteResult:
     threads: int | None = None
     accuracy: object | None = None
     speedup: object | None = None
+    vs_best_fp32: object | None = None  # stats.Speedup over the fastest fp32 route (paired the same way)
     facts: dict = field(default_factory=dict)
     profile: dict | None = None  # profile.OpProfile.to_json() of one batch (torch routes)
 
@@ -90,6 +91,7 @@ class BenchResult:
     token_counts: list[int] = field(default_factory=list)  # per measured text, after truncation
     sweep: dict | None = None  # {"route", "cells": [{"batch_size", "seq_len", "speedup", ...}]}
     ceilings: dict | None = None  # core.ceilings.measure_ceilings() of this CPU, plus "cache": "hit" | "miss"
+    best_fp32: str | None = None  # the fastest fp32 route measured: the fair fp32 to beat
 
 
 # ---------------------------------------------------------------------------------------------- worker
@@ -587,12 +589,12 @@ def _sweep(plan, workers, emit, cancel, stats, rounds: int = 3, min_seconds: flo
     return {"route": plan.sweep_route, "rounds": rounds, "cells": cells}
 
 
-def _speedups(result: BenchResult, stats) -> dict:
-    """Paired speedups vs the baseline over the rounds both ran."""
-    base = result.routes[BASELINE].seconds
+def _speedups(result: BenchResult, stats, reference: str = BASELINE) -> dict:
+    """Paired speedups vs the reference route (the baseline by default) over the rounds both ran."""
+    base = result.routes[reference].seconds
     out = {}
     for rid, r in result.routes.items():
-        if rid == BASELINE or r.status != "ok":
+        if rid == reference or r.status != "ok":
             continue
         rounds = sorted(set(base) & set(r.seconds))
         if rounds:
@@ -600,9 +602,20 @@ def _speedups(result: BenchResult, stats) -> dict:
     return out
 
 
+def _fastest_fp32(result: BenchResult) -> str | None:
+    """The fp32 route with the best speedup over the baseline (the baseline itself counts as 1.0)."""
+    fp32 = {rid: (1.0 if rid == BASELINE else r.speedup.point) for rid, r in result.routes.items()
+            if r.spec.dtype == "fp32" and r.status == "ok" and r.seconds and (rid == BASELINE or r.speedup)}
+    return max(fp32, key=fp32.get) if fp32 else None
+
+
 def _finish_statistics(plan, result, stats, accuracy) -> None:
     for rid, s in _speedups(result, stats).items():
         result.routes[rid].speedup = s
+    result.best_fp32 = _fastest_fp32(result)
+    if result.best_fp32:
+        for rid, s in _speedups(result, stats, result.best_fp32).items():
+            result.routes[rid].vs_best_fp32 = s
     base = result.routes[BASELINE]
     if len(base.seconds) >= 1:
         result.baseline_noise = stats.noise([base.seconds[i] for i in sorted(base.seconds)])
