@@ -342,7 +342,7 @@ def unquantized_share(cpu: CpuProfile, f: Facts) -> Advice | None:
     else:
         title = f"Only {share:.0%} of the time is in layers int8 speeds up"
     # Runtimes that quantize or fuse more than the Linear layers: the measured alternative, if any.
-    whole_graph = _best([r for r in f.measured() if r["id"] in ("openvino-int8", "ort-qint8") and f.accurate(r)])
+    whole_graph = _best([r for r in f.int8() if r.get("backend") in ("onnxruntime", "openvino") and f.accurate(r)])
     if whole_graph is not None:
         gain, basis = whole_graph["speedup"]["point"] / point, MEASURED
         effect = (f"{fmt_route(f, whole_graph)}, {gain:.2f}× the best torch int8 route." if gain > 1 else

@@ -46,6 +46,18 @@ def _ort(int8: bool, model: str, threads: int) -> str:
                    "embeddings = encoder.encode([\"an example sentence\"], batch_size=32)\n")
 
 
+def _ort_qdq(model: str, threads: int) -> str:
+    return ("# pip install 'qtui-bench[onnx]'   (the export and encoder are qtui's own, in tui/core/onnx_route.py)\n"
+            "from pathlib import Path\n"
+            "from tui.core.onnx_route import OrtEncoder, export_onnx, quantize_onnx_qdq_int8\n\n" + _load_model(model)
+            + "export_onnx(Path(model_dir), Path(\"model.onnx\"))\n"
+            "calibration = [\"representative texts, NOT the ones you evaluate on\", ...]\n"
+            "facts = quantize_onnx_qdq_int8(Path(\"model.onnx\"), Path(\"model.qdq.onnx\"), Path(model_dir),\n"
+            "                               calibration)  # ORT optimizer + static S8S8 QDQ, MinMax or Entropy\n"
+            f"encoder = OrtEncoder(Path(\"model.qdq.onnx\"), Path(model_dir), threads={threads})\n"
+            "embeddings = encoder.encode([\"an example sentence\"], batch_size=32)\n")
+
+
 def _openvino(int8: bool, model: str, threads: int) -> str:
     code = ("# pip install 'qtui-bench[openvino]'   (qtui's own helpers, in tui/core/openvino_route.py)\n"
             "from pathlib import Path\n"
@@ -74,6 +86,7 @@ def recipe_for(route_id: str, model: str = "", threads: int = 1) -> str | None:
         "torch-bf16": lambda: _bf16(model),
         "ort-fp32": lambda: _ort(False, model, threads),
         "ort-qint8": lambda: _ort(True, model, threads),
+        "ort-qdq-int8": lambda: _ort_qdq(model, threads),
         "openvino-fp32": lambda: _openvino(False, model, threads),
         "openvino-int8": lambda: _openvino(True, model, threads),
         "torchao-int8": lambda: ("import torch\nfrom sentence_transformers import SentenceTransformer\n"

@@ -1,4 +1,4 @@
-"""ONNX Runtime routes: the model exported to ONNX, run fp32 or dynamically quantized to int8.
+"""ONNX Runtime routes: the model exported to ONNX, run fp32, dynamically quantized to int8, or static QDQ int8.
 
 The export and quantization toolkit lives in `tui.core.onnx_route`; this module only says which routes
 exist and how each is built from it (cached).
@@ -14,6 +14,9 @@ SPECS = (
     RouteSpec("ort-fp32", "onnxruntime", "fp32", summary="ONNX export run by ONNX Runtime"),
     RouteSpec("ort-qint8", "onnxruntime", "qint8", granularity="per-channel",
               summary="ONNX Runtime dynamic int8, per-channel weights, after ORT's transformer optimizer"),
+    RouteSpec("ort-qdq-int8", "onnxruntime", "int8", granularity="per-channel",
+              summary="ONNX Runtime static QDQ int8 (S8S8, per-channel weights) after ORT's transformer optimizer, "
+                      "calibrated on other texts (MinMax or Entropy, whichever is closer to fp32)"),
 )
 
 
@@ -29,19 +32,41 @@ def onnx_fp32(ctx: PrepareContext) -> Path:
     return entry / "model.onnx"
 
 
+def onnx_dynamic_int8(ctx: PrepareContext, fp32: Path) -> Path:
+    from tui.core.onnx_route import quantize_onnx_int8
+
+    def build(d: Path) -> dict:
+        return quantize_onnx_int8(fp32, d / "model.int8.onnx")
+
+    entry, facts = cached(ctx, "onnx-int8", build, "onnxruntime", "onnx")
+    keep_facts(ctx, facts)
+    return entry / "model.int8.onnx"
+
+
+def onnx_qdq_int8(ctx: PrepareContext, fp32: Path) -> Path:
+    """Static int8: the artefact depends on the calibration texts too, so they are part of the cache key."""
+    from tui.core.onnx_route import quantize_onnx_qdq_int8
+    from tui.core.workload import fingerprint as texts_fingerprint
+
+    def build(d: Path) -> dict:
+        return quantize_onnx_qdq_int8(fp32, d / "model.qdq.onnx", ctx.model_dir, ctx.calibration)
+
+    entry, facts = cached(ctx, "onnx-qdq-int8", build, "onnxruntime", "onnx",
+                          extra=texts_fingerprint(ctx.calibration))
+    keep_facts(ctx, facts)
+    return entry / "model.qdq.onnx"
+
+
 def prepare(spec: RouteSpec, ctx: PrepareContext):
-    from tui.core.onnx_route import OrtEncoder, quantize_onnx_int8
+    from tui.core.onnx_route import OrtEncoder
 
     fp32 = onnx_fp32(ctx)
-    if spec.dtype == "fp32":
-        path = fp32
+    if spec.id == "ort-qdq-int8":
+        path = onnx_qdq_int8(ctx, fp32)
+    elif spec.dtype == "qint8":
+        path = onnx_dynamic_int8(ctx, fp32)
     else:
-        def build(d: Path) -> dict:
-            return quantize_onnx_int8(fp32, d / "model.int8.onnx")
-
-        entry, facts = cached(ctx, "onnx-int8", build, "onnxruntime", "onnx")
-        keep_facts(ctx, facts)
-        path = entry / "model.int8.onnx"
+        path = fp32
     encoder = OrtEncoder(path, ctx.model_dir, threads=ctx.threads)
     encoder.size_mb = path.stat().st_size / 1e6
     encoder.threads = ctx.threads
