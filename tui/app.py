@@ -105,7 +105,7 @@ class QtuiApp(App):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="bench")
     def run_bench(self, settings: argparse.Namespace, cancel: threading.Event) -> None:
-        from tui.cli import UserError
+        from tui.errors import UserError
 
         try:
             plan = self.backend.plan(settings)
@@ -285,11 +285,9 @@ class QtuiApp(App):
 
 def default_settings() -> argparse.Namespace:
     """The run options' defaults, exactly as `qtui bench` would take them."""
-    from tui.cli import QuietParser, add_run_options
+    from tui.options import default_options
 
-    parser = QuietParser(prog="qtui")
-    add_run_options(parser)
-    settings = parser.parse_args([])
+    settings = default_options()
     settings.routes = list(DEFAULT_ROUTES)
     return settings
 
