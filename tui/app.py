@@ -61,7 +61,7 @@ class QtuiApp(App):
     ]
 
     def __init__(self, backend: Backend | None = None, settings: argparse.Namespace | None = None,
-                 theme: str | None = None) -> None:
+                 theme: str | None = None, theme_file: str | None = None) -> None:
         super().__init__()
         self.backend = backend or LiveBackend()
         self.settings = settings or default_settings()
@@ -71,7 +71,7 @@ class QtuiApp(App):
         self.running = False
         self.mouse_released = False  # Textual captures the mouse on start; m hands it to the terminal
         self.detection = self.backend.detect()
-        themes = load_themes()
+        themes = load_themes(theme_file)
         self.theme_names = [t.name for t in themes]
         for t in themes:
             self.register_theme(t)
@@ -293,9 +293,9 @@ def default_settings() -> argparse.Namespace:
 
 
 def make_app(backend: Backend | None = None, settings: argparse.Namespace | None = None,
-             theme: str | None = None) -> QtuiApp:
+             theme: str | None = None, theme_file: str | None = None) -> QtuiApp:
     """The app factory: tests pass a fake backend that replays scripted core events."""
-    return QtuiApp(backend=backend, settings=settings, theme=theme)
+    return QtuiApp(backend=backend, settings=settings, theme=theme, theme_file=theme_file)
 
 
 def run_app(args: argparse.Namespace) -> int:
@@ -307,5 +307,5 @@ def run_app(args: argparse.Namespace) -> int:
         from tui.core.routes import parse_routes
 
         settings.routes = parse_routes(args.routes)
-    make_app(settings=settings, theme=getattr(args, "theme", None)).run()
+    make_app(settings=settings, theme=getattr(args, "theme", None), theme_file=getattr(args, "theme_file", None)).run()
     return 0

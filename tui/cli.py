@@ -34,8 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     from tui import __version__
 
     parser.add_argument("--version", action="version", version=f"qtui {__version__}")
-    parser.add_argument("--theme", metavar="NAME",
-                        help="dashboard colour theme: qtui-dark, qtui-light, qtui-contrast, or any Textual theme "
+    parser.add_argument("--theme", metavar="NAME_OR_FILE",
+                        help="dashboard colour theme: qtui-dark, qtui-light, qtui-contrast, one of yours in the "
+                             "config dir's themes/ (~/.config/qtui/themes/ on Linux), or a theme file PATH.toml "
                              "(t cycles; the choice is remembered)")
     add_run_options(parser)  # the dashboard's run settings take the same flags as `qtui bench`
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=QuietParser)
@@ -205,12 +206,21 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         parse_routes(args.routes)
     except RouteError as exc:
         raise UserError(str(exc)) from None
-    if args.theme is not None:
-        from tui.themes import load_themes
+    from pathlib import Path
 
-        known = [t.name for t in load_themes()]
-        if args.theme not in known:
-            raise UserError(f"--theme {args.theme}: unknown; choose one of {', '.join(known)}")
+    from tui.themes import ThemeError, is_theme_file, load_themes, parse_theme
+
+    args.theme_file = args.theme if args.theme is not None and is_theme_file(args.theme) else None
+    try:
+        themes = load_themes(args.theme_file)  # the user's theme files too: a bad one stops here, in one line
+    except ThemeError as exc:
+        raise UserError(str(exc)) from None
+    known = [t.name for t in themes]
+    if args.theme_file is not None:
+        args.theme = parse_theme(Path(args.theme_file)).name  # valid: load_themes has read it
+    elif args.theme is not None and args.theme not in known:
+        raise UserError(f"--theme {args.theme}: unknown; choose one of {', '.join(known)}, or pass a theme file "
+                        "PATH.toml")
     from tui.app import run_app
 
     return run_app(args)

@@ -141,6 +141,23 @@ async def test_t_cycles_themes_and_remembers(tmp_path, monkeypatch):
     assert "theme" in (tmp_path / "qtui" / "settings.json").read_text()
 
 
+async def test_a_users_theme_is_in_the_list_and_a_theme_file_is_chosen(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    (tmp_path / "qtui" / "themes").mkdir(parents=True)
+    (tmp_path / "qtui" / "themes" / "mine.toml").write_text('name = "mine"\nprimary = "#ff8800"\n')
+    trying = tmp_path / "trying.toml"
+    trying.write_text('name = "trying"\nprimary = "#00ff88"\ndark = false\n')
+    app = make_app(FakeBackend(), theme="trying", theme_file=str(trying))
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.theme == "trying" and app.current_theme.primary == "#00ff88"
+        assert app.theme_names == ["qtui-contrast", "qtui-dark", "qtui-light", "mine", "trying"]
+        seen = []
+        for _ in app.theme_names:
+            await pilot.press("t")
+            seen.append(app.theme)
+        assert seen == ["qtui-contrast", "qtui-dark", "qtui-light", "mine", "trying"]  # t reaches the user's too
+
+
 async def test_question_mark_lists_every_binding():
     app = make_app(FakeBackend())
     async with app.run_test(size=SIZE) as pilot:
