@@ -8,6 +8,7 @@ import sys
 
 from tui.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, UserError
 from tui.options import QuietParser, add_run_options, build_plan
+from tui.stop_signals import Stopped, StopRequest, exit_code, on_stop_signals, raise_stopped, say, stopped_line
 
 
 def _add_detect(sub) -> None:
@@ -29,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Why is int8 slow on this CPU? qtui detects the CPU's int8 features, benchmarks fp32 "
         "against every int8 route and explains the difference with numbers measured here. "
         "Without a subcommand it opens the terminal dashboard.",
-        epilog="Exit codes: 0 ok, 2 bad input, 130 interrupted.",
+        epilog="Exit codes: 0 ok, 2 bad input, 129 hung up (SIGHUP), 130 interrupted (Ctrl-C), 143 terminated "
+               "(SIGTERM).",
     )
     from tui import __version__
 
@@ -113,9 +115,6 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    import signal
-    import threading
-
     from tui.core import bench
     from tui.core.report import ReportError, build_document, check_writable, format_summary, to_markdown, write_atomic
     from tui.progress import StderrProgress
@@ -130,15 +129,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
     for warning in plan.workload.warnings:
         print(f"qtui: warning: {warning}", file=sys.stderr)
 
-    cancel = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())  # Ctrl-C: stop cleanly, kill workers
-    try:
-        result = bench.run(plan, StderrProgress(), cancel.is_set)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if cancel.is_set():
-        print("qtui: interrupted; workers stopped, nothing written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    # During the run a stop signal is a cancel request: bench.run kills the workers and removes its run
+    # directory. Before and after it, main's handlers apply (nothing to clean up; reports are written atomically).
+    stop = StopRequest()
+    with on_stop_signals(stop):
+        result = bench.run(plan, StderrProgress(), stop.is_set)
+    if stop.signum is not None:
+        say(stopped_line(stop.signum, "workers stopped, nothing written"))
+        return exit_code(stop.signum)
     doc = build_document(result)
     if args.json == "-":
         print(json.dumps(doc, indent=2))
@@ -231,12 +229,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", cmd_dashboard)
     try:
-        return handler(args)
+        with on_stop_signals(raise_stopped):  # SIGTERM/SIGHUP stop like Ctrl-C: one line, not a silent death
+            return handler(args)
     except UserError as exc:
         print(f"qtui: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("qtui: interrupted", file=sys.stderr)
+    except Stopped as exc:
+        say(stopped_line(exc.signum))
+        return exit_code(exc.signum)
+    except KeyboardInterrupt:  # SIGINT where the handler above was not installed (not the main thread)
+        say("qtui: interrupted")
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # `qtui detect | head`: the reader left, nothing to report
         sys.stderr.close()

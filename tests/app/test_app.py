@@ -73,6 +73,21 @@ async def test_ctrl_c_cancels_a_run_and_does_not_quit():
         assert app.is_running and "cancel" in status(app)
 
 
+async def test_a_stop_signal_mid_run_cancels_it_and_exits_with_the_signals_code():
+    """What the dashboard's SIGTERM/SIGHUP handler does (the real signal, in a real terminal: tests/e2e)."""
+    import signal
+
+    app = make_app(FakeBackend(rounds=100, pause=0.1))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("b")
+        await pilot.pause(0.3)
+        cancel = app.cancel_event
+        app.stop_by_signal(signal.SIGTERM)
+        await pilot.pause(0.2)
+        assert cancel.is_set()
+    assert app.return_code == 143 and app.stop_outcome == "run cancelled, workers stopped"
+
+
 async def test_plan_errors_are_one_line_not_a_crash():
     app = make_app(FakeBackend(fail_plan="--texts x.txt: no such file"))
     async with app.run_test(size=SIZE) as pilot:
