@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_python
 
 PACKAGE = ROOT / "tui"
 
@@ -139,6 +139,22 @@ def test_no_import_circles_inside_tui():
     stale = [c for c in KNOWN_CIRCLES if c not in found]
     assert not stale, ("no longer circles; remove them from KNOWN_CIRCLES: "
                        + "; ".join(", ".join(sorted(c)) for c in stale))
+
+
+def test_benchmarks_import_nothing_from_tests():
+    """They run without pytest; what they share with the tests (the tmux driver) lives in benchmarks/."""
+    for path in sorted((ROOT / "benchmarks").glob("*.py")):
+        for node in _imports(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            assert not [n for n in names if n.split(".")[0] in ("tests", "conftest", "pytest")], path.name
+
+
+def test_the_benchmark_with_the_tmux_driver_loads_without_pytest():
+    code = ("import sys; sys.path.insert(0, 'benchmarks'); import ui_overhead; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pytest', '_pytest', 'tests')))")
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 def test_the_dashboard_does_not_import_the_cli():

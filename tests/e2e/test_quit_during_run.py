@@ -14,7 +14,7 @@ import time
 import psutil
 import pytest
 
-from tests.e2e.terminal import QTUI, Tmux
+from benchmarks.tmux_terminal import QTUI, Tmux
 
 pytestmark = pytest.mark.slow
 

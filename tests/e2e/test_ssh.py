@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.terminal import QTUI
+from benchmarks.tmux_terminal import QTUI
 
 pytestmark = pytest.mark.slow
 
