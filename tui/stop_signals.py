@@ -59,7 +59,7 @@ def on_stop_signals(handler: Callable[[int], None]) -> Iterator[None]:
         yield
     finally:
         for sig, old in previous.items():
-            signal.signal(sig, old)
+            signal.signal(sig, signal.SIG_DFL if old is None else old)  # None: a handler set outside Python
 
 
 class StopRequest:
