@@ -13,8 +13,9 @@ def route(rid, point=None, verdict=None, cosine=None, status="ok", ci=None, prof
         "per-tensor" if engine else None)
     dtype = "fp32" if rid.endswith("fp32") else "bf16" if rid.endswith("bf16") else (
         "qint8" if "qint8" in rid else "int8")
-    verdict = verdict or (None if point is None else "faster" if point > 1.05 else "slower" if point < 0.95
-                          else "inconclusive")
+    if verdict is None and point is not None:
+        lo, hi = ci or (point * 0.97, point * 1.03)  # as qtui decides: only a CI that excludes 1.0 has a direction
+        verdict = "faster" if lo > 1 else "slower" if hi < 1 else "inconclusive"
     return {"id": rid, "backend": backend, "dtype": dtype, "engine": engine, "granularity": granularity,
             "status": status, "why": None if status == "ok" else "because",
             "throughput": {"median": base_tp * (point or 1), "samples": [base_tp]} if status == "ok" else None,
@@ -31,11 +32,20 @@ def fp32_profile(linear_ms=70.0, total_ms=100.0):
                    "other": other * 0.1}, "total_ms": total_ms, "batch_size": 32}
 
 
+def int8_profile(linear_ms=25.0, quantize_ms=3.0, rest_ms=20.0):
+    """A torch int8 route's profiled batch: quantized Linear, activation quantization, the fp32 rest."""
+    return {"ms": {"quantized Linear": linear_ms, "quantize/dequantize": quantize_ms, "attention": rest_ms * 0.6,
+                   "GELU": rest_ms * 0.25, "LayerNorm": rest_ms * 0.1, "other": rest_ms * 0.05},
+            "total_ms": linear_ms + quantize_ms + rest_ms, "batch_size": 32}
+
+
 def doc(routes, *, model="cpu A", threads=2, batch_size=32, mean_tokens=20.0, noise=None, sweep=None,
-        min_cosine=0.99):
+        min_cosine=0.99, cpu=None):
+    """A report; `cpu` (a CpuProfile) is recorded in env.cpu as qtui bench records it."""
     d = {"schema": SCHEMA, "created": "2026-11-24T00:00:00+00:00", "wall_s": 10, "rounds": 10,
          "stop_reason": "converged",
-         "env": {"cpu": {"model": model, "arch": "x86_64", "features": ["avx2"], "logical_cpus": 2},
+         "env": {"cpu": cpu.to_json() if cpu else {"model": model, "arch": "x86_64", "features": ["avx2"],
+                                                   "logical_cpus": 2},
                  "threads": threads, "torch": "2.13.0", "python": "3.11.7", "packages": {}},
          "workload": {"model": "m", "texts": 128, "batch_size": batch_size, "mean_tokens": mean_tokens},
          "baseline": "torch-fp32", "min_cosine": min_cosine, "routes": routes,

@@ -15,14 +15,6 @@ from tests.conftest import ROOT, run_python
 
 PACKAGE = ROOT / "tui"
 
-# Circles known and scheduled for removal. Each entry is a set of modules that import each other; the test
-# fails while any other circle exists, and also once an entry here is no longer a circle (delete it then).
-KNOWN_CIRCLES: list[frozenset[str]] = [
-    # routes.py dispatches to the ONNX/OpenVINO preparers, which take RouteUnavailable from routes.py. The route
-    # registry of the faster-routes issue (core/routes/ with base types apart) removes it.
-    frozenset({"tui.core.routes", "tui.core.onnx_route", "tui.core.openvino_route"}),
-]
-
 
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
@@ -134,11 +126,7 @@ def test_circles_finds_a_circle_and_only_the_modules_in_it():
 def test_no_import_circles_inside_tui():
     graph = import_graph()
     found = circles(graph)
-    unexpected = [c for c in found if c not in KNOWN_CIRCLES]
-    assert not unexpected, "import circles:\n" + "\n".join(describe(c, graph) for c in unexpected)
-    stale = [c for c in KNOWN_CIRCLES if c not in found]
-    assert not stale, ("no longer circles; remove them from KNOWN_CIRCLES: "
-                       + "; ".join(", ".join(sorted(c)) for c in stale))
+    assert not found, "import circles:\n" + "\n".join(describe(c, graph) for c in found)
 
 
 def test_benchmarks_import_nothing_from_tests():

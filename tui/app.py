@@ -272,6 +272,8 @@ class QtuiApp(App):
             table.phase(event)
             if event.phase in ("preparing", "profiling", "sweeping"):
                 status.update(f"{event.phase} {event.route_id}…")
+            elif event.phase == "calibrating":
+                status.update("calibrating: measuring this CPU's GEMM ceilings (cached for the next run)…")
         elif isinstance(event, RouteReady):
             table.ready(event)
         elif isinstance(event, RouteFailed):
@@ -292,7 +294,7 @@ class QtuiApp(App):
         self.document = message.document
         doc = message.document
         self.query_one(RoutesTable).finish(doc)
-        self.query_one(AdvicePanel).show(doc.get("advice", []))
+        self.query_one(AdvicePanel).show(doc.get("advice", []), doc.get("finding"))
         status = self.query_one(RunStatus)  # results first, advice right below them
         self.call_after_refresh(status.scroll_visible, top=True, animate=False)
         rec = doc["recommendation"]

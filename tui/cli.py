@@ -163,9 +163,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from tui.core.advice import diagnose
     from tui.core.cpu import CpuInfoError, CpuProfile
-    from tui.core.report import ReportError, check_writable, format_advice, load_report, to_markdown, write_atomic
+    from tui.core.report import (
+        ReportError,
+        attach_diagnosis,
+        check_writable,
+        format_advice,
+        format_roofline,
+        load_report,
+        to_markdown,
+        write_atomic,
+    )
 
     try:
         if args.markdown:
@@ -174,11 +182,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
         cpu = CpuProfile.from_json(doc["env"]["cpu"], source="report")
     except (ReportError, CpuInfoError) as exc:
         raise UserError(str(exc)) from None
-    doc["advice"] = [a.to_json() for a in diagnose(cpu, doc)]
+    attach_diagnosis(doc, cpu)
     if args.json:
         print(json.dumps(doc["advice"], indent=2))
     else:
-        print(format_advice(doc["advice"], recipes=True))
+        print(format_advice(doc["advice"], recipes=True, finding=doc["finding"]))
+        if doc.get("roofline"):
+            print("\n" + format_roofline(doc["roofline"], doc["routes"], cpu))
     if args.markdown:
         write_atomic(args.markdown, to_markdown(doc))
         print(f"qtui: wrote {args.markdown}", file=sys.stderr)

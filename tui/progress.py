@@ -29,6 +29,8 @@ class StderrProgress:
                     f"{event.threads} threads; up to {event.max_rounds} rounds or {event.time_budget_s:.0f} s")
         if isinstance(event, RoutePhase) and event.phase == "preparing":
             return f"  {event.route_id:<30} preparing…"
+        if isinstance(event, RoutePhase) and event.phase == "calibrating":
+            return "calibrating: measuring this CPU's GEMM ceilings per dtype (cached for the next run)…"
         if isinstance(event, RouteReady):
             size = f", {event.size_mb:.1f} MB" if event.size_mb else ""
             cos = f", cosine {event.accuracy.cosine_mean:.4f}" if event.accuracy is not None else ""

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from tests.conftest import FIXTURES
 from tests.synthetic import doc, fp32_profile, route
 from tui.core.accuracy import Accuracy
-from tui.core.advice import diagnose
 from tui.core.cpu import load_cpuinfo_file
 from tui.core.detect import Detection
 from tui.core.engines import recommend
 from tui.core.events import RoundDone, RouteFailed, RoutePhase, RouteReady, RunDone, RunStarted
+from tui.core.report import attach_diagnosis
 from tui.core.stats import Speedup
 
 CPU = load_cpuinfo_file(FIXTURES / "cpuinfo" / "amd-zen3-epyc-7r13.txt")
@@ -26,9 +26,8 @@ class FakeResult:
 
 def seed_document() -> dict:
     d = doc([route("torch-fp32", profile=fp32_profile()), route("torch-qint8-qnnpack", 0.39, cosine=0.966),
-             route("torch-qint8-x86", 2.3, cosine=0.947), route("openvino-int8", status="unavailable")])
-    d["advice"] = [a.to_json() for a in diagnose(CPU, d)]
-    return d
+             route("torch-qint8-x86", 2.3, cosine=0.995), route("openvino-int8", status="unavailable")])
+    return attach_diagnosis(d, CPU)
 
 
 class FakeBackend:

@@ -22,7 +22,7 @@ def advice(cpu, d, code):
     return next(a for a in diagnose(cpu, d) if a.code == code)
 
 
-SEED = doc([BASE, route("torch-qint8-qnnpack", 0.39, cosine=0.966), route("torch-qint8-x86", 2.3, cosine=0.947)])
+SEED = doc([BASE, route("torch-qint8-qnnpack", 0.39, cosine=0.966), route("torch-qint8-x86", 2.3, cosine=0.995)])
 
 
 def test_seed_case_puts_engine_mismatch_first_with_measured_speeds():
@@ -97,12 +97,40 @@ def test_threads():
     assert "threads" not in codes(ZEN3, doc([BASE], threads=2))
 
 
-def test_noisy():
-    noise = {"flagged": True, "reasons": ["spread 14 % of median (IQR/median), above 10 %"]}
-    assert "14 %" in advice(ZEN3, doc([BASE], noise=noise), "noisy").evidence
-    wide = doc([BASE, route("torch-qint8-x86", 1.5, cosine=0.99, ci=[1.2, 1.9])])
-    assert "noisy" in codes(ZEN3, wide)
-    assert "noisy" not in codes(ZEN3, doc([BASE, route("torch-qint8-x86", 1.5, cosine=0.99)]))
+def test_noisy_stays_silent_when_noise_changes_no_conclusion():
+    spread_only = {"flagged": True, "reasons": ["spread 14 % of median (IQR/median), above 10 %"]}
+    assert "noisy" not in codes(ZEN3, doc([BASE, route("torch-qint8-x86", 1.5, cosine=0.99)], noise=spread_only))
+    wide_but_decided = doc([BASE, route("torch-qint8-x86", 1.5, cosine=0.99, ci=[1.2, 1.9])])
+    assert "noisy" not in codes(ZEN3, wide_but_decided)
+
+
+def test_noisy_when_a_verdict_stays_open():
+    d = doc([BASE, route("torch-qint8-x86", 1.02, cosine=0.995, ci=[0.85, 1.25])])
+    a = advice(ZEN3, d, "noisy")
+    assert "torch-qint8-x86 1.02×, 95 % CI 0.85–1.25" in a.evidence and a.kind == "trust"
+    # A tight CI around 1.0 is a decided "no faster", not noise.
+    assert "noisy" not in codes(ZEN3, doc([BASE, route("torch-qint8-x86", 1.0, cosine=0.995, ci=[0.98, 1.02])]))
+
+
+def test_noisy_when_the_recommendation_could_flip():
+    d = doc([BASE, route("ort-qint8", 2.0, cosine=0.995, ci=[1.8, 2.2]),
+             route("openvino-int8", 2.1, cosine=0.995, ci=[1.9, 2.3])])
+    assert "could flip" in advice(ZEN3, d, "noisy").evidence
+    apart = doc([BASE, route("ort-qint8", 2.0, cosine=0.995), route("openvino-int8", 3.0, cosine=0.995)])
+    assert "noisy" not in codes(ZEN3, apart)
+
+
+def test_noisy_when_the_baseline_drifted_read_from_samples_or_the_old_summary():
+    drifting = dict(BASE, throughput={"median": 100.0, "samples": [100, 101, 99, 100, 102, 100, 80, 79, 81, 80, 78,
+                                                                   80]})
+    d = doc([drifting, route("torch-qint8-x86", 1.5, cosine=0.995)])
+    assert "moved" in advice(ZEN3, d, "noisy").evidence
+    steady = dict(BASE, throughput={"median": 100.0, "samples": [100, 101, 99, 100, 102, 100, 99, 101, 100, 98]})
+    assert "noisy" not in codes(ZEN3, doc([steady, route("torch-qint8-x86", 1.5, cosine=0.995)]))
+    # A report with one sample per route (another writer) falls back to its baseline_noise summary.
+    old = {"flagged": True, "reasons": ["median moved -20.0 % from the first half of the samples to the second"]}
+    assert "moved" in advice(ZEN3, doc([BASE, route("torch-qint8-x86", 1.5, cosine=0.995)], noise=old),
+                             "noisy").evidence
 
 
 def test_accuracy_per_tensor_quotes_both_cosines():
@@ -135,11 +163,28 @@ def test_fp32_fast_path():
     assert "fp32-fast-path" not in codes(ZEN3, SEED)
 
 
-def test_ranked_by_expected_gain():
+def test_ranked_for_the_finding_measured_effects_first_then_by_gain():
+    from tui.core.advice import GROUPS, explain
+
     d = doc([BASE, route("torch-qint8-qnnpack", 0.39, cosine=0.966), route("torch-qint8-x86", 2.3, cosine=0.94),
              route("openvino-int8", 3.2, cosine=0.995)], threads=1)
-    gains = [a.gain for a in diagnose(ZEN3, d)]
-    assert gains == sorted(gains, reverse=True)
+    diagnosis = explain(ZEN3, d)
+    groups = GROUPS[diagnosis.finding.kind]
+    keys = [(next(i for i, kinds in enumerate(groups) if a.kind in kinds), a.basis != "measured", -a.gain)
+            for a in diagnosis.advice]
+    assert diagnosis.finding.kind == "faster" and len(keys) >= 4
+    assert keys == sorted(keys)
+    assert diagnosis.advice[0].code == "engine-mismatch"  # the biggest measured gain
+
+
+def test_a_slower_finding_puts_causes_before_gains_and_caveats():
+    from tui.core.advice import explain
+
+    d = doc([BASE, route("torch-qint8-qnnpack", 0.4, cosine=0.97)], threads=4)  # 2 physical cores
+    diagnosis = explain(ZEN3, d)
+    kinds = [a.kind for a in diagnosis.advice]
+    assert diagnosis.finding.kind == "slower" and "0.40×" in diagnosis.finding.headline
+    assert kinds[:3] == ["cause"] * 3 and kinds[-1] == "context"
 
 
 def test_better_backend_measures_against_the_fastest_torch_route_not_a_slow_accurate_one():

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 def tiny_plan(tmp_path, routes, **overrides) -> Plan:
     settings = dict(model=resolve_model(None), workload=make_workload(8, n_calibration=4), routes=tuple(routes),
                     cpu=detect(), batch_size=4, threads=1, max_rounds=3, min_rounds=2, time_budget_s=30,
-                    cache_root=tmp_path / "cache")
+                    cache_root=tmp_path / "cache", ceilings=False)
     settings.update(overrides)
     return Plan(**settings)
 
@@ -31,13 +31,16 @@ def run_collecting(plan, cancel=lambda: False):
 
 
 def test_a_run_emits_typed_events_and_a_valid_report(tmp_path):
-    plan = tiny_plan(tmp_path, ["torch-fp32", "torch-qint8-qnnpack", "torch-bf16"])
+    plan = tiny_plan(tmp_path, ["torch-fp32", "torch-qint8-qnnpack", "torch-bf16"], ceilings=True)
     result, events = run_collecting(plan)
+    # torch-bf16 runs only where detect() finds bf16 hardware: assert what is right for this host, both ways.
+    bf16_here = plan.cpu.has_bf16_hardware
+    measured = {"torch-fp32", "torch-qint8-qnnpack"} | ({"torch-bf16"} if bf16_here else set())
     assert isinstance(events[0], RunStarted) and isinstance(events[-1], RunDone)
-    assert {e.route_id for e in events if isinstance(e, RouteReady)} == {"torch-fp32", "torch-qint8-qnnpack"}
+    assert {e.route_id for e in events if isinstance(e, RouteReady)} == measured
     rounds = [e for e in events if isinstance(e, RoundDone)]
     assert [e.round for e in rounds] == list(range(1, result.rounds + 1)) and result.rounds >= 2
-    assert set(rounds[-1].seconds) == {"torch-fp32", "torch-qint8-qnnpack"}
+    assert set(rounds[-1].seconds) == measured
     q = result.routes["torch-qint8-qnnpack"]
     assert q.status == "ok" and q.speedup is not None and q.accuracy.cosine_mean > 0.8
     assert len(q.seconds) == result.rounds and q.prepare_s > 0 and q.peak_rss_mb > 100
@@ -46,10 +49,25 @@ def test_a_run_emits_typed_events_and_a_valid_report(tmp_path):
     ids = [r["id"] for r in doc["routes"]]
     assert ids == ["torch-fp32", "torch-qint8-qnnpack", "torch-bf16"]
     bf16 = doc["routes"][2]
-    if not plan.cpu.has_bf16_hardware:
+    if bf16_here:
+        assert bf16["status"] == "ok" and bf16["accuracy"]["cosine_mean"] > 0.99 and bf16["speedup"]
+    else:
         assert bf16["status"] == "unavailable" and "bf16" in bf16["why"]
     assert doc["workload"]["mean_tokens"] > 3
     assert doc["noise_floor"]["cosine_mean"] > 0.999
+    # The ceilings were measured (a cold cache) for every dtype this CPU has, and each route is judged
+    # against its own dtype's bound: a share at most 100 %, or the assumption that failed.
+    ceilings = doc["roofline"]["ceilings"]
+    assert ceilings["cache"] == "miss" and ceilings["fp32"]["gflops"] > 0 and ceilings["int8"]["gflops"] > 0
+    assert ("bf16" in ceilings) == bf16_here
+    for rid, judged in doc["roofline"]["routes"].items():
+        assert (judged["percent"] is not None and 0 < judged["percent"] <= 100) or judged["exceeds"], rid
+        assert judged["of"].startswith("measured"), rid
+    # With torch-fp32 the only fp32 route, it is the fastest fp32 and every route's "vs best" is its speedup.
+    assert doc["best_fp32"] == {"route": "torch-fp32", "speedup": 1.0}
+    assert doc["routes"][1]["vs_best_fp32"] == doc["routes"][1]["speedup"]
+    again, _ = run_collecting(plan)
+    assert again.ceilings["cache"] == "hit" and again.ceilings["fp32"] == ceilings["fp32"]
 
 
 @pytest.mark.parametrize("phase", ["loaded", "prepared", "run"])

@@ -127,3 +127,9 @@ def test_this_machine_matches_torchs_own_cpuid_view():
     checked = cross_check_with_torch(cpu)
     assert checked.torch_view is not None
     assert set(checked.torch_view) - {"fp16"} == set(cpu.features) - {"fp16"}, checked.notes
+
+
+def test_zen5_is_named_from_family_26_and_nothing_is_said_hidden():
+    cpu = load_cpuinfo_file(CPUINFO / "amd-zen5-epyc-vm-avx512-vnni-bf16.txt")
+    assert cpu.generation == "AMD Zen 5" and cpu.has_bf16_hardware
+    assert not any("hides" in n for n in cpu.notes)

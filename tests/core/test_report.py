@@ -88,3 +88,18 @@ def test_write_atomic_replaces_whole_and_leaves_no_temp(tmp_path):
     write_atomic(str(path), "one")
     write_atomic(str(path), "two")
     assert path.read_text() == "two" and [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_the_recommendation_and_summary_compare_with_the_fastest_fp32_route():
+    ov_fp32 = dict(route("openvino-fp32", 2.4, cosine=1.0), vs_best_fp32=None)
+    ov_int8 = dict(route("openvino-int8", 6.0, cosine=0.993), vs_best_fp32={"point": 2.5, "ci95": [2.4, 2.6],
+                                                                             "verdict": "faster"})
+    routes = [dict(BASE, vs_best_fp32={"point": 0.4167, "ci95": [0.4, 0.43], "verdict": "slower"}), ov_fp32, ov_int8]
+    rec = recommend_route(routes, 0.99, "openvino-fp32")
+    assert rec["route"] == "openvino-int8" and "2.50× the fastest fp32 route, openvino-fp32" in rec["why"]
+    d = doc(routes)
+    d["best_fp32"] = {"route": "openvino-fp32", "speedup": 2.4}
+    summary = format_summary(d)
+    assert "vs best fp32" in summary and "fastest fp32" in summary and "2.50×" in summary and "0.42×" in summary
+    # The torch baseline being the fastest fp32 needs no second comparison.
+    assert "fastest fp32 route" not in recommend_route(routes, 0.99, "torch-fp32")["why"]

@@ -1,12 +1,19 @@
-"""Diagnosis: rules that turn a report (and the CPU it ran on) into ranked advice.
+"""Diagnosis: what a run found, then the advice that explains it, ranked by the question the finding asks.
 
 Every rule fires only on evidence — a number measured in the report or a fact read from the CPU — and
 quotes that evidence. Rules read the `qtui.report/1` document (a dict), so the same code explains a
-report saved on another machine (`qtui explain`). Ranked by expected gain, then severity.
+report saved on another machine (`qtui explain`), older reports included (optional fields have fallbacks).
+
+The finding answers the user's question first: int8 is faster here, slower here, fast but inaccurate, or
+these measurements cannot decide. The advice is then ranked for that question: when nothing can be
+decided, why not (noise); when int8 loses, the causes of the loss; when it wins, what would gain more, then
+the caveats. Within a group, effects the run measured come first, then those estimated from a stated model
+(usually an upper bound); each set is ranked by its expected gain.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,6 +23,23 @@ from tui.core.profile import OpProfile, amdahl_bound
 from tui.core.recipes import recipe_for
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
+INT8_DTYPES = ("qint8", "int8")
+MEASURED = "measured"
+CI_WIDE = 0.05  # a CI wider than ±5 % could still move a verdict (the stop rule's target)
+DRIFT_LIMIT = 0.05
+
+# What each kind of item answers: a cause of a loss, a further gain, an accuracy caveat, whether the numbers
+# can be trusted, or context (a conclusion without a fix of its own).
+KINDS = ("cause", "gain", "caveat", "trust", "context")
+
+# The order of the kinds for each finding. When int8 wins, causes of a loss on some route are gains too.
+GROUPS = {
+    "undecidable": (("trust",), ("cause",), ("gain",), ("caveat",), ("context",)),
+    "slower": (("cause",), ("trust",), ("gain",), ("caveat",), ("context",)),
+    "faster": (("gain", "cause"), ("caveat",), ("trust",), ("context",)),
+    "inaccurate": (("caveat",), ("gain",), ("cause",), ("trust",), ("context",)),
+    "no-int8": (("trust",), ("cause",), ("gain",), ("caveat",), ("context",)),
+}
 
 
 @dataclass(frozen=True)
@@ -25,13 +49,31 @@ class Advice:
     title: str
     evidence: str
     fix: str
-    effect: str  # the expected effect of the fix, and whether it was measured
+    effect: str  # the expected effect of the fix, in words
     recipe: str | None = None
-    gain: float = 1.0  # expected speedup factor of applying the fix (1.0: none / unknown)
+    gain: float = 1.0  # expected speedup factor of applying the fix
+    basis: str = MEASURED  # "measured", or "estimated from …" (the model behind the gain)
+    kind: str = "cause"  # one of KINDS
 
     def to_json(self) -> dict:
         return {"code": self.code, "severity": self.severity, "title": self.title, "evidence": self.evidence,
-                "fix": self.fix, "effect": self.effect, "recipe": self.recipe, "gain": round(self.gain, 3)}
+                "fix": self.fix, "effect": self.effect, "recipe": self.recipe, "gain": round(self.gain, 3),
+                "basis": self.basis, "kind": self.kind}
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str  # "faster" | "slower" | "inaccurate" | "undecidable" | "no-int8"
+    headline: str
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "headline": self.headline}
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    finding: Finding
+    advice: tuple[Advice, ...]
 
 
 def severity_for(gain: float) -> str:
@@ -61,6 +103,9 @@ class Facts:
         """Routes with a speedup against fp32."""
         return [r for r in self.routes.values() if r.get("status") == "ok" and r.get("speedup")]
 
+    def int8(self) -> list[dict]:
+        return [r for r in self.measured() if r.get("dtype") in INT8_DTYPES]
+
     def throughput(self, rid: str) -> float | None:
         r = self.ok(rid)
         return r["throughput"]["median"] if r and r.get("throughput") else None
@@ -75,12 +120,26 @@ class Facts:
     def torch_int8(self) -> list[dict]:
         return [r for r in self.measured() if r["id"].startswith("torch-qint8-")]
 
+    def profile(self, rid: str) -> OpProfile | None:
+        r = self.ok(rid)
+        return OpProfile.from_json(r["profile"]) if r and r.get("profile") else None
+
+    def linear_share(self) -> float | None:
+        """The share of fp32's time in Linear layers, from its profiled batch."""
+        p = self.profile("torch-fp32")
+        return p.linear_share if p and p.linear_share > 0 else None
+
 
 def fmt_speedup(r: dict) -> str:
     s = r["speedup"]
     lo, hi = s["ci95"]
     ci = f", 95 % CI {lo:.2f}–{hi:.2f}" if lo is not None else ""
     return f"{s['point']:.2f}×{ci}"
+
+
+def ci_text(r: dict) -> str:
+    lo, hi = r["speedup"]["ci95"]
+    return f"95 % CI {lo:.2f}–{hi:.2f}" if lo is not None else "no CI yet"
 
 
 def fmt_route(f: Facts, r: dict) -> str:
@@ -92,6 +151,76 @@ def fmt_route(f: Facts, r: dict) -> str:
 
 def _best(routes: list[dict]) -> dict | None:
     return max(routes, key=lambda r: r["speedup"]["point"]) if routes else None
+
+
+def _half_width(r: dict) -> float:
+    lo, hi = r["speedup"]["ci95"]
+    if lo is None or hi is None or lo <= 0:
+        return math.inf
+    return math.expm1(math.log(hi / lo) / 2)
+
+
+def _share(f: Facts) -> tuple[float, str]:
+    share = f.linear_share()
+    if share is None:
+        # Without a profile there is no measured share: say what is assumed, and that it is an assumption.
+        return 0.8, "a Linear share of 80 % assumed (this report has no fp32 profile)"
+    return share, f"the profiled Linear share of {share:.0%}"
+
+
+def isa_estimate(cpu: CpuProfile, f: Facts, k: float | None = None) -> tuple[float, str]:
+    """The speed-up over fp32 int8 Linear kernels with ratio k would give, by Amdahl over the profiled share."""
+    k = k if k is not None else int8_capability(cpu).ratio
+    share, source = _share(f)
+    return amdahl_bound(share, k), f"estimated from the ISA's int8:fp32 ratio k≈{k:.0f} and {source}"
+
+
+def isa_upgrade(f: Facts, k_here: float, k_better: float) -> tuple[float, float, str]:
+    """(speed-up here, speed-up with the better ISA, basis): what a CPU with a wider int8 path would give."""
+    share, source = _share(f)
+    return (amdahl_bound(share, k_here), amdahl_bound(share, k_better),
+            f"estimated from the ISAs' int8:fp32 ratios (k≈{k_here:.0f} here, ≈{k_better:.0f} with the missing "
+            f"instructions) and {source}")
+
+
+# ------------------------------------------------------------------------------------------- finding
+
+
+def finding(f: Facts) -> Finding:
+    """What the run found about int8, in one line: the question the advice then answers."""
+    int8 = f.int8()
+    if not int8:
+        tried = [r["id"] for r in f.routes.values() if r.get("dtype") in INT8_DTYPES]
+        return Finding("no-int8", "No int8 route was measured" + (f" ({', '.join(tried)} could not run)" if tried
+                                                                  else "") + ": nothing to say about int8 yet.")
+    faster = [r for r in int8 if r["speedup"]["verdict"] == "faster"]
+    accurate = [r for r in faster if f.accurate(r)]
+    slowest = min(int8, key=lambda r: r["speedup"]["point"])
+    but = (f"; {slowest['id']} ran at {slowest['speedup']['point']:.2f}×"
+           if slowest["speedup"]["verdict"] == "slower" else "")
+    if accurate:
+        best = _best(accurate)
+        best_fp32 = (f.doc.get("best_fp32") or {}).get("route")
+        fair = (f"; {best['vs_best_fp32']['point']:.2f}× the fastest fp32 route, {best_fp32}"
+                if best.get("vs_best_fp32") and best_fp32 not in (None, "torch-fp32") else "")
+        return Finding("faster", f"int8 is {best['speedup']['point']:.2f}× faster than fp32 here ({best['id']}, "
+                       f"{ci_text(best)}, cosine {f.cosine(best['id']):.4f}{fair}){but}: "
+                       f"what would gain more, then the caveats.")
+    if faster:
+        best = _best(faster)
+        return Finding("inaccurate", f"int8 is up to {best['speedup']['point']:.2f}× faster here ({best['id']}), "
+                       f"but no faster int8 route keeps mean cosine ≥ {f.min_cosine} (it has "
+                       f"{f.cosine(best['id']) or float('nan'):.4f}): why accuracy is lost, then what else to try.")
+    best = _best(int8)
+    if best["speedup"]["verdict"] == "inconclusive" and _half_width(best) > CI_WIDE:
+        return Finding("undecidable", f"These measurements cannot decide whether int8 is faster here: the best, "
+                       f"{best['id']}, ran at {fmt_speedup(best)}, a CI that includes 1.0: why, then what else "
+                       f"the run shows.")
+    if best["speedup"]["verdict"] == "slower":
+        return Finding("slower", f"int8 is slower than fp32 here: the fastest int8 route, {best['id']}, ran at "
+                       f"{fmt_speedup(best)}. The causes, most likely first.")
+    return Finding("slower", f"int8 is no faster than fp32 here: the best int8 route, {best['id']}, ran at "
+                   f"{fmt_speedup(best)}. The causes, most likely first.")
 
 
 # ------------------------------------------------------------------------------------------- rules
@@ -117,17 +246,20 @@ def engine_mismatch(cpu: CpuProfile, f: Facts) -> Advice | None:
     if best_peer:
         gain = best_peer["speedup"]["point"] / worst["speedup"]["point"]
         evidence += f" The same quantization on the {best_peer['engine']} engine ran at {fmt_speedup(best_peer)}."
-        effect = (f"{gain:.1f}× faster than with qnnpack (measured here: {best_peer['id']} vs {worst['id']}).")
+        effect, basis = f"{gain:.1f}× faster than with qnnpack ({best_peer['id']} vs {worst['id']}).", MEASURED
     else:
-        gain = 1.0 / worst["speedup"]["point"]
-        effect = "At least back to fp32 speed; an x86 engine was not measured in this run."
+        target, basis = isa_estimate(cpu, f)
+        target = max(target, 1.0)  # an x86 engine is at least as fast as fp32's kernels
+        gain = target / worst["speedup"]["point"]
+        effect = (f"About {target:.1f}× of fp32 instead of {worst['speedup']['point']:.2f}× ({gain:.1f}× the qnnpack "
+                  f"route); not measured in this run: add --routes torch-qint8-{engine}.")
     evidence += (" qnnpack is PyTorch's ARM engine: on x86 its int8 GEMMs are 128-bit SSE2 micro-kernels, "
                  f"while this CPU's best int8 path is {int8_capability(cpu).instruction}.")
     return Advice("engine-mismatch", severity_for(gain), "qnnpack is the wrong quantized engine on x86", evidence,
                   f"Set torch.backends.quantized.engine = '{engine}' before quantize_dynamic (weights are packed "
                   f"for the engine active at quantization time).", effect,
                   f.recipe(f"torch-qint8-{engine}" + ("-perchannel" if worst.get("granularity") == "per-channel"
-                                                        else "")), gain)
+                                                        else "")), gain, basis, "cause")
 
 
 def no_int8_dot(cpu: CpuProfile, f: Facts) -> Advice | None:
@@ -138,68 +270,116 @@ def no_int8_dot(cpu: CpuProfile, f: Facts) -> Advice | None:
         return None
     best = _best(f.torch_int8())
     dot = "AVX-512 VNNI / AVX-VNNI / AMX" if cpu.is_x86 else "dotprod (SDOT) / i8mm (SMMLA)"
+    here, with_dot, basis = isa_upgrade(f, cap.ratio, 4.0)
+    gain = with_dot / here
     evidence = (f"This CPU has no int8 dot-product instruction ({dot} absent); its best int8 path is "
                 f"{cap.instruction}: {cap.why}. Best torch int8 route measured: {fmt_route(f, best)}.")
-    return Advice("no-int8-dot", "medium", "No int8 dot-product instructions on this CPU", evidence,
+    return Advice("no-int8-dot", severity_for(gain), "No int8 dot-product instructions on this CPU", evidence,
                   f"Expect at most about {cap.ratio:.0f}× from the int8 kernels here; a CPU with {dot} runs them "
                   f"about 4× the fp32 rate (x86: Cascade Lake / Ice Lake / Sapphire Rapids, AMD Zen 4+; "
                   f"ARM: Neoverse N1+).",
-                  "Not measurable on this machine: it is a property of the hardware.", None, 1.0)
+                  f"On such a CPU the same model would reach about {with_dot:.2f}× of fp32 instead of {here:.2f}× "
+                  f"({gain:.2f}×); a property of the hardware, not measurable here.", None, gain, basis, "cause")
 
 
 def no_avx2(cpu: CpuProfile, f: Facts) -> Advice | None:
     if not cpu.is_x86 or cpu.has("avx2") or not f.torch_int8():
         return None
     best = _best(f.torch_int8())
-    return Advice("no-avx2", "high", "No AVX2: FBGEMM's int8 kernels cannot run", f"This CPU lacks AVX2 "
+    here, with_avx2, basis = isa_upgrade(f, int8_capability(cpu).ratio, 2.0)
+    gain = with_avx2 / here
+    return Advice("no-avx2", severity_for(gain), "No AVX2: FBGEMM's int8 kernels cannot run", f"This CPU lacks AVX2 "
                   f"(features: {' '.join(cpu.sorted_features()) or 'none read'}); FBGEMM, behind the x86 and "
                   f"fbgemm engines, needs it. Best torch int8 route measured: {fmt_route(f, best)}.",
                   "Use the onednn engine, or keep fp32 on this CPU.",
-                  "int8 kernels here are no wider than fp32; fp32 is likely the fastest route.",
-                  f.recipe("torch-qint8-onednn"), 1.0)
+                  f"int8 kernels here are no wider than fp32; with AVX2 the same model would reach about "
+                  f"{with_avx2:.2f}× of fp32 ({gain:.2f}× over this CPU's {here:.2f}×).",
+                  f.recipe("torch-qint8-onednn"), gain, basis, "cause")
+
+
+def _linear_speedup(base: OpProfile, q: OpProfile) -> float | None:
+    """fp32 Linear time over the int8 route's Linear time (activation quantization included), same batch."""
+    q_linear = q.ms.get("quantized Linear", 0.0) + q.ms.get("dense Linear", 0.0) + q.ms.get("quantize/dequantize", 0.0)
+    fp32_linear = base.ms.get("dense Linear", 0.0) + base.ms.get("quantized Linear", 0.0)
+    if q_linear <= 0 or fp32_linear <= 0 or base.batch_size != q.batch_size:
+        return None
+    return fp32_linear / q_linear
+
+
+def _rest_ms(p: OpProfile) -> float:
+    """Time outside the Linear layers and their activation quantization."""
+    return p.total_ms - sum(p.ms.get(c, 0.0) for c in ("dense Linear", "quantized Linear", "quantize/dequantize"))
 
 
 def unquantized_share(cpu: CpuProfile, f: Facts) -> Advice | None:
-    """Amdahl: dynamic quantization speeds up only the Linear layers."""
-    base = f.ok("torch-fp32")
-    if not base or not base.get("profile"):
-        return None
-    profile = OpProfile.from_json(base["profile"])
-    share = profile.linear_share
-    if share <= 0:
-        return None
-    k = int8_capability(cpu).ratio
-    bound = amdahl_bound(share, k)
-    rest = sorted(((c, ms) for c, ms in profile.ms.items() if c not in ("dense Linear", "quantized Linear")),
-                  key=lambda x: -x[1])
-    rest_text = ", ".join(f"{c} {ms / profile.total_ms:.0%}" for c, ms in rest[:3] if ms > 0)
+    """Amdahl with measured numbers: dynamic quantization speeds up only the Linear layers."""
+    base = f.profile("torch-fp32")
+    share = f.linear_share()
     best = _best(f.torch_int8())
-    evidence = (f"Profiling one batch of {profile.batch_size} in fp32: Linear layers take {share:.0%} of the time; "
-                f"the rest ({rest_text}) stays fp32 under dynamic quantization. With this ISA's int8:fp32 ratio "
-                f"k≈{k:.0f}, Amdahl's bound is 1/((1−{share:.2f}) + {share:.2f}/{k:.0f}) = {bound:.2f}×.")
-    if best:
-        evidence += f" Measured: {fmt_route(f, best)} ({best['speedup']['point'] / bound:.0%} of the bound)."
-        if best.get("profile"):
-            q = OpProfile.from_json(best["profile"])
-            qd = q.share("quantize/dequantize")
-            if qd > 0.02:
-                evidence += f" Quantize/dequantize ops take {qd:.0%} of its time."
+    if base is None or share is None or best is None:
+        return None
+    point = best["speedup"]["point"]
+    q = f.profile(best["id"])
+    k_measured = _linear_speedup(base, q) if q else None
+    rest = sorted(((c, ms) for c, ms in base.ms.items() if c not in ("dense Linear", "quantized Linear")),
+                  key=lambda x: -x[1])
+    rest_text = ", ".join(f"{c} {ms / base.total_ms:.0%}" for c, ms in rest[:3] if ms > 0)
+    evidence = (f"Profiling one batch of {base.batch_size} in fp32: Linear layers take {share:.0%} of the time; "
+                f"the rest ({rest_text}) stays fp32 under dynamic quantization.")
+    if k_measured:
+        k, k_source = k_measured, f"the Linear layers' measured speed-up in {best['id']}'s profile"
+    else:
+        k, k_source = int8_capability(cpu).ratio, "this ISA's int8:fp32 ratio (no int8 profile in this report)"
+    predicted = amdahl_bound(share, k)
+    evidence += (f" With k = {k:.2f}× ({k_source}), Amdahl predicts 1/((1−{share:.2f}) + {share:.2f}/{k:.2f}) = "
+                 f"{predicted:.2f}× if only the Linear layers change.")
+    evidence += " " + _amdahl_against_measurement(f, best, predicted, share, base, q, k_measured)
+    if q:
+        q_rest = _rest_ms(q) / q.total_ms if q.total_ms else 0.0
+        evidence += (f" In {best['id']}'s own profile, {q_rest:.0%} of the time is now in the ops it leaves in "
+                     f"fp32.")
+        title = f"{q_rest:.0%} of {best['id']}'s time is in fp32 ops that dynamic int8 does not touch"
+    else:
+        title = f"Only {share:.0%} of the time is in layers int8 speeds up"
     # Runtimes that quantize or fuse more than the Linear layers: the measured alternative, if any.
     whole_graph = _best([r for r in f.measured() if r["id"] in ("openvino-int8", "ort-qint8") and f.accurate(r)])
-    if best is None and whole_graph is None:
-        return None
-    gain = whole_graph["speedup"]["point"] / best["speedup"]["point"] if whole_graph and best else 1.0
-    if whole_graph is None:
-        effect = "Not measured in this run: add --routes ort-qint8,openvino-int8."
-    elif gain > 1:
-        effect = f"Measured here: {fmt_route(f, whole_graph)}, {gain:.2f}× the best torch int8 route."
+    if whole_graph is not None:
+        gain, basis = whole_graph["speedup"]["point"] / point, MEASURED
+        effect = (f"{fmt_route(f, whole_graph)}, {gain:.2f}× the best torch int8 route." if gain > 1 else
+                  f"{fmt_route(f, whole_graph)} — no better than torch's on this CPU.")
+    elif q and k_measured:
+        # If the fp32 rest ran at the Linear layers' measured speed-up too.
+        gain = q.total_ms / (q.total_ms - _rest_ms(q) + _rest_ms(q) / k_measured)
+        basis = "estimated from the profiles: the fp32 ops sped up like the Linear layers did"
+        effect = f"Up to {gain:.2f}× over {best['id']}; not measured in this run: add --routes ort-qint8,openvino-int8."
     else:
-        effect = f"Measured here: {fmt_route(f, whole_graph)} — no better than torch's on this CPU."
-    return Advice("unquantized-share", severity_for(gain) if gain > 1 else "info",
-                  f"Only {share:.0%} of the time is in layers int8 speeds up", evidence,
+        gain, basis = 1.0, "not estimated: this report has no int8 profile"
+        effect = "Not measured in this run: add --routes ort-qint8,openvino-int8."
+    return Advice("unquantized-share", severity_for(gain) if gain > 1 else "info", title, evidence,
                   "Quantize or fuse more of the graph: ONNX Runtime after its transformer optimizer (fused "
                   "attention, LayerNorm, GELU) or static int8 with OpenVINO + nncf (attention matmuls too).", effect,
-                  f.recipe(whole_graph["id"] if whole_graph else "ort-qint8"), gain)
+                  f.recipe(whole_graph["id"] if whole_graph else "ort-qint8"), max(gain, 1.0), basis, "gain")
+
+
+def _amdahl_against_measurement(f: Facts, best: dict, predicted: float, share: float, base: OpProfile,
+                                q: OpProfile | None, k_measured: float | None) -> str:
+    """Compare the model with the measurement; when the measurement beats it, say which assumption failed."""
+    point = best["speedup"]["point"]
+    lo = best["speedup"]["ci95"][0] or point
+    if lo <= predicted:
+        return f"Measured: {fmt_route(f, best)}, {point / predicted:.0%} of that prediction."
+    over = point / predicted - 1
+    if q and _rest_ms(q) < _rest_ms(base) * 0.95:
+        return (f"Measured: {fmt_route(f, best)}, {over:.0%} above the prediction — its assumption that only the "
+                f"Linear layers change failed: the other ops took {_rest_ms(base):.1f} ms in fp32's profile and "
+                f"{_rest_ms(q):.1f} ms in {best['id']}'s.")
+    if k_measured:
+        return (f"Measured: {fmt_route(f, best)}, {over:.0%} above the prediction — the profiled batch is not "
+                f"representative of the timed rounds (one batch of {base.batch_size}, profiler overhead included).")
+    needed = share / (1 / point - (1 - share)) if 1 / point > 1 - share else math.inf
+    needed_text = f"k ≥ {needed:.1f}" if math.isfinite(needed) else "more than infinitely fast Linear layers"
+    return (f"Measured: {fmt_route(f, best)}, {over:.0%} above the prediction — the ISA ratio understates this "
+            f"CPU's int8 Linear speed-up: explaining {point:.2f}× needs {needed_text}.")
 
 
 def small_workload(cpu: CpuProfile, f: Facts) -> Advice | None:
@@ -219,17 +399,22 @@ def small_workload(cpu: CpuProfile, f: Facts) -> Advice | None:
         return Advice("small-workload", severity_for(gain), "int8 loses on small batches or short texts",
                       evidence, "Batch requests (larger batch size) before encoding, or keep fp32 for "
                       "single short queries and int8 for bulk encoding.",
-                      f"Up to {gain:.1f}× between the worst and best measured cells.", None, gain)
+                      f"Up to {gain:.1f}× between the worst and best measured cells.", None, gain, MEASURED, "cause")
     wl = f.doc.get("workload", {})
     tokens, batch = wl.get("mean_tokens"), wl.get("batch_size")
     best = _best(f.torch_int8())
     if not tokens or not batch or not best or batch * tokens >= 256 or best["speedup"]["point"] >= 1.2:
         return None
-    return Advice("small-workload", "medium", "The workload is small: per-call overheads dominate",
+    target, basis = isa_estimate(cpu, f)
+    gain = max(target, 1.0) / best["speedup"]["point"]
+    return Advice("small-workload", severity_for(gain), "The workload is small: per-call overheads dominate",
                   f"Each batch is {batch} texts × {tokens:.0f} tokens on average ({batch * tokens:.0f} token rows "
-                  f"per GEMM); best torch int8 route: {fmt_route(f, best)}.",
+                  f"per GEMM), far from the large GEMMs where int8 kernels reach their ISA ratio; best torch int8 "
+                  f"route: {fmt_route(f, best)}.",
                   "Measure with larger batches (qtui bench --batch-size 32) or run the crossover sweep "
-                  "(qtui bench --sweep) to see where int8 starts to win.", "Not measured in this run.", None, 1.0)
+                  "(qtui bench --sweep) to see where int8 starts to win.",
+                  f"On large batches about {max(target, 1.0):.2f}× of fp32 ({gain:.2f}× over now); not measured in "
+                  f"this run.", None, gain, basis + " (reached on large batches)", "cause")
 
 
 def threads(cpu: CpuProfile, f: Facts) -> Advice | None:
@@ -238,33 +423,69 @@ def threads(cpu: CpuProfile, f: Facts) -> Advice | None:
     if not used or not physical:
         return None
     if used > physical:
-        return Advice("threads", "medium", f"{used} threads on {physical} physical cores",
+        gain = used / physical
+        return Advice("threads", severity_for(gain), f"{used} threads on {physical} physical cores",
                       f"The run used {used} threads; this CPU has {physical} physical cores ({logical} logical). "
-                      f"GEMM kernels gain little from SMT siblings and oversubscription makes threads wait.",
+                      f"GEMM kernels gain little from SMT siblings, and with more threads than cores each parallel "
+                      f"region waits for its descheduled threads — dynamic int8 has several per Linear layer "
+                      f"(quantize the activation, GEMM, dequantize).",
                       f"torch.set_num_threads({physical}) (and intra_op_num_threads / INFERENCE_NUM_THREADS for "
-                      f"ORT / OpenVINO).", "Usually faster and steadier; measure with --threads "
-                      f"{physical}.", None, 1.0)
+                      f"ORT / OpenVINO).", f"Up to {gain:.1f}× (each thread gets 1/{gain:.1f} of a core now); "
+                      f"measure with --threads {physical}.", None, gain,
+                      f"estimated from the oversubscription ratio {used}/{physical}", "cause")
     if used < physical:
-        return Advice("threads", "low", f"Only {used} of {physical} cores used",
+        gain = physical / used
+        return Advice("threads", severity_for(gain), f"Only {used} of {physical} cores used",
                       f"The run used {used} threads on a CPU with {physical} physical cores.",
                       f"Use torch.set_num_threads({physical}) for throughput, or keep {used} if other work "
-                      f"shares the machine.", f"Up to {physical / used:.1f}× for large batches; not measured.",
-                      None, 1.0)
+                      f"shares the machine.", f"Up to {gain:.1f}× for large batches; not measured.",
+                      None, gain, f"estimated from the idle cores: {physical}/{used} at perfect scaling", "gain")
     return None
 
 
-def noisy(cpu: CpuProfile, f: Facts) -> Advice | None:
+def _baseline_drift(f: Facts) -> str | None:
+    """The baseline's drift reason, recomputed from its samples when the report has them."""
+    base = f.ok("torch-fp32")
+    samples = (base.get("throughput") or {}).get("samples") if base else None
+    if samples and len(samples) >= 6:
+        from tui.core import stats
+
+        try:
+            drift = stats.noise(samples, drift_limit=DRIFT_LIMIT)
+        except ValueError:
+            return None
+        moved = [r for r in drift.reasons if "moved" in r]
+        return f"fp32's throughput {moved[0]}" if moved else None
     noise = f.doc.get("baseline_noise") or {}
-    wide = [r for r in f.measured() if r["speedup"]["ci95"][0] is not None and r["speedup"]["ci95"][1]
-            / max(r["speedup"]["ci95"][0], 1e-9) > 1.1025]  # wider than ±5 %
-    if not noise.get("flagged") and not wide:
+    moved = [r for r in noise.get("reasons", []) if "moved" in r] if noise.get("flagged") else []
+    return f"fp32's round times: {moved[0]}" if moved else None
+
+
+def noisy(cpu: CpuProfile, f: Facts) -> Advice | None:
+    """Only when noise changes a conclusion: an open verdict, a recommendation that could flip, a drifting base."""
+    reasons = []
+    open_verdicts = [r for r in f.measured() if r["speedup"]["verdict"] == "inconclusive" and _half_width(r) > CI_WIDE]
+    if open_verdicts:
+        reasons.append("verdicts left open by wide CIs: " + ", ".join(f"{r['id']} {fmt_speedup(r)}"
+                                                                     for r in open_verdicts[:3]))
+    rec = f.ok(f.doc.get("recommendation", {}).get("route") or "")
+    if rec and rec.get("speedup"):
+        rivals = [r for r in f.measured() if r["id"] != rec["id"] and r["speedup"]["verdict"] == "faster"
+                  and f.accurate(r) and r["speedup"]["ci95"][1] is not None and rec["speedup"]["ci95"][0] is not None
+                  and r["speedup"]["ci95"][1] >= rec["speedup"]["ci95"][0]]
+        if rivals:
+            reasons.append(f"the recommendation could flip: {rec['id']} {fmt_speedup(rec)} overlaps "
+                           + ", ".join(f"{r['id']} {fmt_speedup(r)}" for r in rivals[:2]))
+    drift = _baseline_drift(f)
+    if drift:
+        reasons.append(drift)
+    if not reasons:
         return None
-    parts = list(noise.get("reasons", [])) if noise.get("flagged") else []
-    if wide:
-        parts.append("CIs wider than ±5 %: " + ", ".join(f"{r['id']} {fmt_speedup(r)}" for r in wide[:3]))
-    return Advice("noisy", "low", "The measurements are noisy", "; ".join(parts) + ".",
+    return Advice("noisy", "medium" if open_verdicts or drift else "low",
+                  "The measurements are too noisy for a conclusion", "; ".join(reasons) + ".",
                   "Close other programs, avoid a shared or throttled machine, and give the run more time "
-                  "(--time-budget, --rounds).", "Narrower CIs and fewer inconclusive verdicts.", None, 1.0)
+                  "(--time-budget, --rounds).", "Narrower CIs: the open verdicts decided, the ranking settled.",
+                  None, 1.0, MEASURED, "trust")
 
 
 def accuracy_per_tensor(cpu: CpuProfile, f: Facts) -> Advice | None:
@@ -279,19 +500,19 @@ def accuracy_per_tensor(cpu: CpuProfile, f: Facts) -> Advice | None:
     if twin and twin.get("accuracy"):
         evidence += f" Its per-channel twin has {f.cosine(twin['id']):.4f}"
         evidence += f" at {fmt_speedup(twin)}." if twin.get("speedup") else "."
-        effect = f"Mean cosine {f.cosine(r['id']):.4f} → {f.cosine(twin['id']):.4f} (measured here)."
+        effect, basis = f"Mean cosine {f.cosine(r['id']):.4f} → {f.cosine(twin['id']):.4f}.", MEASURED
     else:
-        effect = "Not measured in this run: add the -perchannel route to --routes."
+        effect, basis = "Not measured in this run: add the -perchannel route to --routes.", "not measured"
     return Advice("accuracy-per-tensor", "medium", "Per-tensor int8 costs accuracy", evidence,
                   "Quantize weights per output channel: qconfig_spec={nn.Linear: per_channel_dynamic_qconfig}.",
-                  effect, f.recipe(r["id"] + "-perchannel"), 1.0)
+                  effect, f.recipe(r["id"] + "-perchannel"), 1.0, basis, "caveat")
 
 
 def bf16_better(cpu: CpuProfile, f: Facts) -> Advice | None:
     bf16 = f.ok("torch-bf16")
     if not bf16 or not bf16.get("speedup") or bf16["speedup"]["verdict"] != "faster" or not f.accurate(bf16):
         return None
-    int8 = [r for r in f.measured() if r["dtype"] in ("qint8", "int8") and f.accurate(r)]
+    int8 = [r for r in f.int8() if f.accurate(r)]
     best = _best(int8)
     if best and best["speedup"]["point"] >= bf16["speedup"]["point"]:
         return None
@@ -301,8 +522,8 @@ def bf16_better(cpu: CpuProfile, f: Facts) -> Advice | None:
                   (f"the best accurate int8 route, {best['id']}, ran at {fmt_speedup(best)}." if best else
                    f"no int8 route reached cosine {f.min_cosine}."),
                   "Run the model in bfloat16 (this CPU has bf16 hardware) instead of int8.",
-                  f"{gain:.2f}× over the best accurate int8 route (measured here).", f.recipe("torch-bf16"),
-                  gain)
+                  f"{gain:.2f}× over the best accurate int8 route." if best else f"{gain:.2f}× over fp32.",
+                  f.recipe("torch-bf16"), gain, MEASURED, "gain")
 
 
 def better_backend(cpu: CpuProfile, f: Facts) -> Advice | None:
@@ -320,31 +541,51 @@ def better_backend(cpu: CpuProfile, f: Facts) -> Advice | None:
                  f"{f.cosine(torch_best['id']):.4f}." if torch_best else ".")
     return Advice("better-backend", severity_for(gain), f"{chosen['backend']} is the faster int8 runtime here",
                   evidence, f"Serve the model with {chosen['backend']} ({chosen['id']}).",
-                  f"{gain:.2f}× over the fastest torch route (measured here).", f.recipe(chosen["id"]),
-                  gain)
+                  f"{gain:.2f}× over the fastest torch route.", f.recipe(chosen["id"]), gain, MEASURED, "gain")
 
 
 def fp32_fast_path(cpu: CpuProfile, f: Facts) -> Advice | None:
-    int8 = [r for r in f.measured() if r["dtype"] in ("qint8", "int8")]
+    int8 = f.int8()
     if not int8 or any(r["speedup"]["verdict"] == "faster" for r in int8):
         return None
     best = _best(int8)
-    why = (" Apple silicon's fp32 matmuls run on the Accelerate framework's matrix units." if cpu.is_apple else
-           " fp32 GEMMs already run on tuned MKL/oneDNN kernels.")
+    why = (" Apple silicon's fp32 matmuls run on the Accelerate framework's matrix units, which torch's int8 "
+           "kernels do not use." if cpu.is_apple else " fp32 GEMMs already run on tuned MKL/oneDNN kernels.")
+    gain = 1 / best["speedup"]["point"] if best["speedup"]["point"] < 1 else 1.0
     return Advice("fp32-fast-path", "info", "fp32 is already the fast path here",
                   f"No int8 route was conclusively faster than fp32; the best was {fmt_route(f, best)}." + why,
                   "Keep fp32 on this machine (or try the routes not measured in this run).",
-                  "No speedup is available from int8 here, per these measurements.", None, 1.0)
+                  f"Keeping fp32 is {gain:.2f}× the best int8 route." if gain > 1 else
+                  "No speedup is available from int8 here, per these measurements.", None, gain, MEASURED,
+                  "cause" if cpu.is_apple else "context")
 
 
+# Also the last tie-break: of two items with the same group, gain and basis, the earlier rule's comes first.
 RULES: tuple[Callable[[CpuProfile, Facts], Advice | None], ...] = (
-    engine_mismatch, no_int8_dot, no_avx2, unquantized_share, small_workload, threads, noisy,
-    accuracy_per_tensor, bf16_better, better_backend, fp32_fast_path,
+    noisy, engine_mismatch, no_avx2, no_int8_dot, threads, small_workload, accuracy_per_tensor, better_backend,
+    bf16_better, unquantized_share, fp32_fast_path,
 )
 
 
-def diagnose(cpu: CpuProfile, doc: dict) -> list[Advice]:
-    """All advice that the evidence supports, ranked by expected gain, then severity."""
+def _rank_key(found: Finding):
+    groups = GROUPS[found.kind]
+
+    def key(a: Advice) -> tuple:
+        group = next(i for i, kinds in enumerate(groups) if a.kind in kinds)
+        # A measured effect is a fact about this machine; an estimate is a model's (often upper) bound.
+        return group, a.basis != MEASURED, -round(a.gain, 3)
+
+    return key
+
+
+def explain(cpu: CpuProfile, doc: dict) -> Diagnosis:
+    """The finding, and all the advice the evidence supports, ranked for the finding's question."""
     facts = Facts(doc)
-    found = [a for rule in RULES if (a := rule(cpu, facts)) is not None]
-    return sorted(found, key=lambda a: (-a.gain, SEVERITY_ORDER[a.severity], a.code))
+    found = finding(facts)
+    items = [a for rule in RULES if (a := rule(cpu, facts)) is not None]
+    return Diagnosis(found, tuple(sorted(items, key=_rank_key(found))))
+
+
+def diagnose(cpu: CpuProfile, doc: dict) -> list[Advice]:
+    """The ranked advice alone (see `explain` for the finding it answers)."""
+    return list(explain(cpu, doc).advice)

@@ -50,6 +50,7 @@ class Plan:
     worker_env: tuple[tuple[str, str], ...] = ()  # extra environment for workers (ISA simulation)
     cache_root: Path | None = None  # None: the platformdirs cache
     profile: bool = True  # profile one batch per torch route after the rounds (for the diagnosis)
+    ceilings: bool = True  # measure (or read from the cache) the GEMM ceilings per dtype, for the roofline
     sweep_route: str | None = None  # crossover sweep of this route vs fp32 over batch size × tokens
     sweep_cells: tuple[tuple[int, int], ...] = tuple((b, t) for b in (1, 8, 32) for t in (8, 32, 128))
 
@@ -69,6 +70,7 @@ class RouteResult:
     threads: int | None = None
     accuracy: object | None = None
     speedup: object | None = None
+    vs_best_fp32: object | None = None  # stats.Speedup over the fastest fp32 route (paired the same way)
     facts: dict = field(default_factory=dict)
     profile: dict | None = None  # profile.OpProfile.to_json() of one batch (torch routes)
 
@@ -88,6 +90,8 @@ class BenchResult:
     baseline_noise: object | None = None  # stats.Noise of the baseline's round times
     token_counts: list[int] = field(default_factory=list)  # per measured text, after truncation
     sweep: dict | None = None  # {"route", "cells": [{"batch_size", "seq_len", "speedup", ...}]}
+    ceilings: dict | None = None  # core.ceilings.measure_ceilings() of this CPU, plus "cache": "hit" | "miss"
+    best_fp32: str | None = None  # the fastest fp32 route measured: the fair fp32 to beat
 
 
 # ---------------------------------------------------------------------------------------------- worker
@@ -188,6 +192,11 @@ def _worker_main(conn, spec: RouteSpec, setup: dict) -> None:
             command = conn.recv()
             if command == ("profile",):
                 conn.send(("profile", _profile(runner, texts, batch_size)))
+                continue
+            if command[0] == "ceilings":
+                from tui.core.ceilings import measure_ceilings
+
+                conn.send(("ceilings", measure_ceilings(setup["threads"], *command[1:])))
                 continue
             if command[0] == "sweep":
                 conn.send(("sweep", *_time_cell(runner, ctx.model_dir, *command[1:])))
@@ -412,6 +421,8 @@ def run(plan: Plan, emit: Callable[[Event], None], cancel: Callable[[], bool] = 
             _measure(plan, workers, result, emit, cancel, fail, stats)
             if plan.profile:
                 _profile_all(workers, result, emit, cancel, fail)
+            if plan.ceilings and BASELINE in workers:
+                result.ceilings = _ceilings(plan, workers[BASELINE], emit, cancel)
             if plan.sweep_route and plan.sweep_route in workers and BASELINE in workers:
                 result.sweep = _sweep(plan, workers, emit, cancel, stats)
         del baseline_embeddings
@@ -530,6 +541,30 @@ def _profile_all(workers, result, emit, cancel, fail) -> None:
             result.routes[rid].profile = message[1]
 
 
+def _ceilings(plan: Plan, worker: Worker, emit, cancel) -> dict | None:
+    """The CPU's GEMM ceilings per dtype: from the cache, else measured by the fp32 worker (torch is loaded
+    there already) after the rounds, so calibration never disturbs them."""
+    from tui.core import ceilings
+    from tui.core.engines import recommend
+    from tui.core.routes import runtime_versions
+
+    engine = recommend(plan.cpu).engine
+    key = ceilings.ceilings_cache_key(plan.cpu, plan.threads, engine, runtime_versions().get("torch", ""))
+    cached = ceilings.load_cached(plan.cache_root, key)
+    if cached is not None:
+        return {**cached, "cache": "hit"}
+    emit(RoutePhase(BASELINE, "calibrating"))
+    try:
+        worker.send("ceilings", engine, plan.cpu.has_bf16_hardware)
+        message = worker.receive(cancel, timeout=120)
+    except WorkerDied:
+        return None
+    if message[0] != "ceilings":
+        return None
+    ceilings.store(plan.cache_root, key, message[1])
+    return {**message[1], "cache": "miss"}
+
+
 def _sweep(plan, workers, emit, cancel, stats, rounds: int = 3, min_seconds: float = 0.15) -> dict | None:
     """fp32 vs one route over batch size × sequence length: paired, order alternating per round."""
     pair = (workers[BASELINE], workers[plan.sweep_route])
@@ -557,12 +592,12 @@ def _sweep(plan, workers, emit, cancel, stats, rounds: int = 3, min_seconds: flo
     return {"route": plan.sweep_route, "rounds": rounds, "cells": cells}
 
 
-def _speedups(result: BenchResult, stats) -> dict:
-    """Paired speedups vs the baseline over the rounds both ran."""
-    base = result.routes[BASELINE].seconds
+def _speedups(result: BenchResult, stats, reference: str = BASELINE) -> dict:
+    """Paired speedups vs the reference route (the baseline by default) over the rounds both ran."""
+    base = result.routes[reference].seconds
     out = {}
     for rid, r in result.routes.items():
-        if rid == BASELINE or r.status != "ok":
+        if rid == reference or r.status != "ok":
             continue
         rounds = sorted(set(base) & set(r.seconds))
         if rounds:
@@ -570,9 +605,20 @@ def _speedups(result: BenchResult, stats) -> dict:
     return out
 
 
+def _fastest_fp32(result: BenchResult) -> str | None:
+    """The fp32 route with the best speedup over the baseline (the baseline itself counts as 1.0)."""
+    fp32 = {rid: (1.0 if rid == BASELINE else r.speedup.point) for rid, r in result.routes.items()
+            if r.spec.dtype == "fp32" and r.status == "ok" and r.seconds and (rid == BASELINE or r.speedup)}
+    return max(fp32, key=fp32.get) if fp32 else None
+
+
 def _finish_statistics(plan, result, stats, accuracy) -> None:
     for rid, s in _speedups(result, stats).items():
         result.routes[rid].speedup = s
+    result.best_fp32 = _fastest_fp32(result)
+    if result.best_fp32:
+        for rid, s in _speedups(result, stats, result.best_fp32).items():
+            result.routes[rid].vs_best_fp32 = s
     base = result.routes[BASELINE]
     if len(base.seconds) >= 1:
         result.baseline_noise = stats.noise([base.seconds[i] for i in sorted(base.seconds)])

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui.core.models import max_seq_length, quiet_transformers
-from tui.core.routes import RouteUnavailable
+from tui.core.routes.base import RouteUnavailable
 
 if TYPE_CHECKING:
     import numpy as np

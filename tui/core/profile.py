@@ -70,8 +70,11 @@ def attribute(events) -> dict[str, float]:
     return totals
 
 
-def profile_runner(runner, texts: list[str], batch_size: int) -> OpProfile:
-    """Profile one forward pass of a torch route over the first batch (after a warm-up of the same batch)."""
+def profile_runner(runner, texts: list[str], batch_size: int, passes: int = 3) -> OpProfile:
+    """Profile a forward pass of a torch route over the first batch (after a warm-up of the same batch).
+
+    The fastest of `passes` profiled passes is kept: on a shared machine one pass can catch a neighbour's
+    burst, and the profile's shares feed the Amdahl figures, which compare with the timed rounds."""
     import os
 
     import torch
@@ -81,12 +84,16 @@ def profile_runner(runner, texts: list[str], batch_size: int) -> OpProfile:
     batch = texts[:batch_size]
     model = runner.model
     features = model.preprocess(batch) if hasattr(model, "preprocess") else model.tokenize(batch)
+    best = None
     with torch.inference_mode():
         model(features)
-        with profile(activities=[ProfilerActivity.CPU]) as prof:
-            model(features)
-    totals = attribute(prof.events())
-    return OpProfile({c: us / 1000 for c, us in totals.items()}, sum(totals.values()) / 1000, len(batch))
+        for _ in range(passes):
+            with profile(activities=[ProfilerActivity.CPU]) as prof:
+                model(features)
+            totals = attribute(prof.events())
+            if best is None or sum(totals.values()) < sum(best.values()):
+                best = totals
+    return OpProfile({c: us / 1000 for c, us in best.items()}, sum(best.values()) / 1000, len(batch))
 
 
 def amdahl_bound(linear_share: float, k: float) -> float:

@@ -26,8 +26,17 @@ def _round(x: float | None, digits: int = 4) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), digits)
 
 
-def recommend_route(routes: list[dict], min_cosine: float) -> dict:
-    """The fastest route that is conclusively faster than fp32 and accurate enough; else fp32, with the reason."""
+def _against_best_fp32(route: dict, best_fp32: str | None) -> str:
+    """"; 2.36× the best fp32 route, openvino-fp32", when the fastest fp32 is not the torch baseline."""
+    vs = route.get("vs_best_fp32")
+    if not vs or not best_fp32 or best_fp32 == BASELINE or route["id"] == best_fp32:
+        return ""
+    return f"; {vs['point']:.2f}× the fastest fp32 route, {best_fp32}"
+
+
+def recommend_route(routes: list[dict], min_cosine: float, best_fp32: str | None = None) -> dict:
+    """The fastest route that is conclusively faster than fp32 and accurate enough; else fp32, with the reason.
+    The reason also compares it with the fastest fp32 route, the fair fp32 to beat."""
     ok = [r for r in routes if r["status"] == "ok" and r["id"] != BASELINE and r["speedup"]]
     faster = [r for r in ok if r["speedup"]["verdict"] == "faster"]
     accurate = [r for r in faster if r["accuracy"] and r["accuracy"]["cosine_mean"] >= min_cosine]
@@ -36,8 +45,8 @@ def recommend_route(routes: list[dict], min_cosine: float) -> dict:
         lo, hi = best["speedup"]["ci95"]
         return {"route": best["id"],
                 "why": f"fastest route that is conclusively faster than fp32 ({best['speedup']['point']:.2f}×, "
-                       f"95 % CI {lo:.2f}–{hi:.2f}) with mean cosine {best['accuracy']['cosine_mean']:.4f} ≥ "
-                       f"{min_cosine}"}
+                       f"95 % CI {lo:.2f}–{hi:.2f}{_against_best_fp32(best, best_fp32)}) with mean cosine "
+                       f"{best['accuracy']['cosine_mean']:.4f} ≥ {min_cosine}"}
     if faster:
         best = max(faster, key=lambda r: r["speedup"]["point"])
         cos = best["accuracy"]["cosine_mean"] if best["accuracy"] else float("nan")
@@ -57,6 +66,7 @@ def route_document(r, texts: int) -> dict:
         "granularity": r.spec.granularity, "status": r.status, "why": r.why,
         "throughput": {"median": _round(median, 2), "samples": [round(s, 2) for s in samples]} if samples else None,
         "speedup": r.speedup.to_json() if r.speedup is not None else None,
+        "vs_best_fp32": r.vs_best_fp32.to_json() if r.vs_best_fp32 is not None else None,
         "accuracy": r.accuracy.to_json() if r.accuracy is not None else None,
         "size_mb": _round(r.size_mb, 2), "peak_rss_mb": _round(r.peak_rss_mb, 1), "prepare_s": _round(r.prepare_s, 3),
         "threads": r.threads, "facts": r.facts, "profile": r.profile,
@@ -65,7 +75,6 @@ def route_document(r, texts: int) -> dict:
 
 def build_document(result) -> dict:
     """The qtui.report/1 document for a finished (or cancelled) BenchResult, with its diagnosis."""
-    from tui.core.advice import diagnose
     from tui.core.roofline import EncoderShape, route_rooflines
 
     plan = result.plan
@@ -89,16 +98,35 @@ def build_document(result) -> dict:
         "baseline": BASELINE,
         "min_cosine": plan.min_cosine,
         "routes": routes,
+        "best_fp32": _best_fp32_json(result),
         "noise_floor": result.noise_floor.to_json() if result.noise_floor is not None else None,
         "baseline_noise": _noise_json(result.baseline_noise),
-        "recommendation": recommend_route(routes, plan.min_cosine),
+        "recommendation": recommend_route(routes, plan.min_cosine, result.best_fp32),
         "sweep": result.sweep,
         "advice": [],
     }
     shape = EncoderShape.from_model_dir(plan.model.path)
-    doc["roofline"] = route_rooflines(doc, plan.cpu, shape, result.token_counts) if shape else None
-    doc["advice"] = [a.to_json() for a in diagnose(plan.cpu, doc)]
+    doc["roofline"] = route_rooflines(doc, plan.cpu, shape, result.token_counts, result.ceilings) if shape else None
+    attach_diagnosis(doc, plan.cpu)
     return doc
+
+
+def attach_diagnosis(doc: dict, cpu) -> dict:
+    """The finding and the ranked advice for `doc`, judged against `cpu`; stored in the document."""
+    from tui.core.advice import explain
+
+    diagnosis = explain(cpu, doc)
+    doc["finding"] = diagnosis.finding.to_json()
+    doc["advice"] = [a.to_json() for a in diagnosis.advice]
+    return doc
+
+
+def _best_fp32_json(result) -> dict | None:
+    best = result.best_fp32
+    if best is None:
+        return None
+    speedup = result.routes[best].speedup
+    return {"route": best, "speedup": 1.0 if best == BASELINE else _round(speedup.point)}
 
 
 def _noise_json(noise) -> dict | None:
@@ -179,8 +207,16 @@ def _speedup_text(r: dict) -> str:
     return f"{speedup_text(s['point'], s['ci95'])} {s['verdict']}"
 
 
+def _vs_best_fp32_text(r: dict, best_fp32: str | None) -> str:
+    if best_fp32 and r["id"] == best_fp32:
+        return "fastest fp32"
+    vs = r.get("vs_best_fp32")
+    return f"{vs['point']:.2f}×" if vs else "—"
+
+
 def route_rows(doc: dict) -> list[list[str]]:
     """Table rows shared by the stdout summary and the Markdown report."""
+    best_fp32 = (doc.get("best_fp32") or {}).get("route")
     rows = []
     for r in doc["routes"]:
         acc = r.get("accuracy")
@@ -189,6 +225,7 @@ def route_rows(doc: dict) -> list[list[str]]:
             r["id"], r["status"],
             f"{tp['median']:.1f}" if tp else "—",
             _speedup_text(r),
+            _vs_best_fp32_text(r, best_fp32),
             f"{acc['cosine_mean']:.4f}" if acc else ("1 (ref)" if r["id"] == BASELINE and tp else "—"),
             f"{r['size_mb']:.1f}" if r.get("size_mb") is not None else "—",
             f"{r['prepare_s']:.1f}" if r.get("prepare_s") is not None else "—",
@@ -196,7 +233,7 @@ def route_rows(doc: dict) -> list[list[str]]:
     return rows
 
 
-HEADERS = ["route", "status", "sent/s", "speedup [95 % CI]", "cosine", "MB", "prep s"]
+HEADERS = ["route", "status", "sent/s", "speedup [95 % CI]", "vs best fp32", "cosine", "MB", "prep s"]
 
 
 def format_table(headers: list[str], rows: list[list[str]]) -> str:
@@ -220,10 +257,16 @@ def format_summary(doc: dict) -> str:
     if doc.get("sweep"):
         lines += ["", format_sweep(doc["sweep"])]
     if doc.get("roofline"):
-        lines += ["", format_roofline(doc["roofline"])]
-    if doc.get("advice"):
-        lines += ["", format_advice(doc["advice"])]
+        lines += ["", format_roofline(doc["roofline"], doc["routes"], _report_cpu(doc))]
+    if doc.get("advice") or doc.get("finding"):
+        lines += ["", format_advice(doc["advice"], finding=doc.get("finding"))]
     return "\n".join(lines)
+
+
+def _report_cpu(doc: dict):
+    from tui.core.cpu import CpuProfile
+
+    return CpuProfile.from_json(doc["env"]["cpu"], source="report")
 
 
 def format_sweep(sweep: dict) -> str:
@@ -241,21 +284,43 @@ def format_sweep(sweep: dict) -> str:
             + format_table(["", *[f"{t} tokens" for t in lengths]], rows))
 
 
-def format_roofline(roof: dict) -> str:
-    parts = ", ".join(f"{rid} {r['percent']:.0f}%" for rid, r in roof["routes"].items())
-    return (f"Share of peak (fp32 {roof['peak_fp32_gflops']:.0f} GFLOP/s, int8 {roof['peak_int8_gops']:.0f} GOP/s; "
-            f"assumptions in the JSON): {parts}")
+def format_roofline(roof: dict, routes: list[dict], cpu) -> str:
+    """Each route's share of its own dtype's ceiling; a route above its bound gets the failed assumption."""
+    from tui.core.roofline import assess
+
+    judged = assess(roof, routes, cpu)
+    ceilings = {d: c for d, c in (roof.get("ceilings") or {}).items() if isinstance(c, dict) and c.get("gflops")}
+    if ceilings:
+        bounds = "measured ceilings: " + ", ".join(f"{d} {c['gflops']:.0f} G{'OP' if d == 'int8' else 'FLOP'}/s"
+                                                    for d, c in ceilings.items())
+    else:
+        bounds = (f"spec-sheet peaks, no ceilings measured: fp32 {roof['peak_fp32_gflops']:.0f} GFLOP/s, int8 "
+                  f"{roof['peak_int8_gops']:.0f} GOP/s")
+    within = ", ".join(f"{rid} {j['percent']:.0f}% of {j['dtype']}" for rid, j in judged.items()
+                       if j["percent"] is not None)
+    lines = [f"Share of each route's ceiling ({bounds}; assumptions in the JSON): {within}"]
+    lines += [f"  {rid}: {j['exceeds']}" for rid, j in judged.items() if j["exceeds"]]
+    return "\n".join(lines)
 
 
-def format_advice(advice: list[dict], recipes: bool = False) -> str:
-    """Ranked advice for a terminal: title, evidence, fix, effect (and the recipe when asked)."""
-    lines = []
+def effect_label(a: dict) -> str:
+    """"Effect (measured)" or "Effect (estimated from …)": every effect says where its number comes from."""
+    basis = a.get("basis")
+    return f"Effect ({basis})" if basis else "Effect"
+
+
+def format_advice(advice: list[dict], recipes: bool = False, finding: dict | None = None) -> str:
+    """The finding, then the ranked advice for a terminal: title, evidence, fix, effect (and recipes if asked)."""
+    lines = [finding["headline"], ""] if finding else []
     for i, a in enumerate(advice, 1):
         lines += [f"{i}. [{a['severity']}] {a['title']}  ({a['code']})",
-                  f"   Evidence: {a['evidence']}", f"   Fix: {a['fix']}", f"   Effect: {a.get('effect', '')}"]
+                  f"   Evidence: {a['evidence']}", f"   Fix: {a['fix']}",
+                  f"   {effect_label(a)}: {a.get('effect', '')}"]
         if recipes and a.get("recipe"):
             lines += ["   Recipe:"] + [f"     {line}" for line in a["recipe"].rstrip().splitlines()]
-    return "\n".join(lines) if lines else "No advice: nothing in this report points at a problem."
+    if not advice:
+        lines.append("No advice: nothing in this report points at a problem.")
+    return "\n".join(lines)
 
 
 def to_markdown(doc: dict) -> str:
@@ -279,11 +344,13 @@ def to_markdown(doc: dict) -> str:
             lines.append(f"- `{r['id']}` {r['status']}: {r['why']}")
     rec = doc["recommendation"]
     lines += ["", f"**Recommended:** `{rec['route']}` — {rec['why']}", ""]
+    if doc.get("finding"):
+        lines += ["## Finding", "", doc["finding"]["headline"], ""]
     if doc.get("advice"):
         lines += ["## Advice", ""]
         for a in doc["advice"]:
             lines += [f"### [{a['severity']}] {a['title']} (`{a['code']}`)", "", f"Evidence: {a['evidence']}", "",
-                      f"Fix: {a['fix']}", "", f"Effect: {a.get('effect', '')}", ""]
+                      f"Fix: {a['fix']}", "", f"{effect_label(a)}: {a.get('effect', '')}", ""]
             if a.get("recipe"):
                 lines += ["```python", a["recipe"].rstrip(), "```", ""]
     return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""The advice panel: ranked causes, each with its evidence and fix; Enter shows the recipe, y copies it."""
+"""The advice panel: what the run found, then the advice ranked for it, each item with its evidence, fix and
+effect (measured or estimated); Enter shows the recipe, y copies it."""
 
 from __future__ import annotations
 
@@ -35,7 +36,11 @@ class AdviceItem(Static, can_focus=True):
         head.append(f"[{a['severity']}]", style=f"bold {colour}".strip())
         head.append(f" {a['title']}", style="bold")
         head.append(f"  {a['code']}", style="dim")
-        body = Text(f"Evidence: {a['evidence']}\nFix: {a['fix']}\nEffect: {a.get('effect', '')}")
+        basis = a.get("basis")
+        body = Text(f"Evidence: {a['evidence']}\nFix: {a['fix']}\n")
+        body.append("Effect")
+        body.append(f" ({basis})" if basis else "", style="italic")
+        body.append(f": {a.get('effect', '')}")
         parts = [head, body]
         if a.get("recipe"):
             if self.expanded:
@@ -69,8 +74,10 @@ class AdvicePanel(VerticalScroll):
         self.remove_children()
         self.mount(Static(text, classes="placeholder"))
 
-    def show(self, advice: list[dict]) -> None:
+    def show(self, advice: list[dict], finding: dict | None = None) -> None:
         self.remove_children()
+        if finding:  # the answer to the user's question comes before the reasons
+            self.mount(Static(Text(finding["headline"], style="bold"), classes="finding"))
         if not advice:
             self.mount(Static("No advice: nothing in this run points at a problem.", classes="placeholder"))
             return

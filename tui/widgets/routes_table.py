@@ -1,4 +1,5 @@
-"""The routes side by side: status, live progress, sentences/s, speedup with CI, verdict, cosine, size."""
+"""The routes side by side: status, live progress, sentences/s, speedup with CI, verdict, speedup over the
+fastest fp32 route ("vs best": torch fp32 eager is a weak baseline), cosine."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ if TYPE_CHECKING:  # (types only: the first frame does not import the core's eve
     from tui.core.events import RoundDone, RouteFailed, RoutePhase, RouteReady, RunStarted
 
 # (label, key, width): fixed widths, because DataTable otherwise sizes a column by its first content.
-COLUMNS = [("route", "route", 30), ("status", "status", 11), ("progress", "progress", 13), ("sent/s", "tp", 6),
-           ("speedup [95% CI]", "speedup", 18), ("verdict", "verdict", 12), ("cosine", "cos", 6), ("MB", "mb", 4)]
+COLUMNS = [("route", "route", 29), ("status", "status", 11), ("progress", "progress", 11), ("sent/s", "tp", 6),
+           ("speedup [95% CI]", "speedup", 18), ("verdict", "verdict", 12), ("vs best", "vsbest", 7),
+           ("cosine", "cos", 6)]
 # Narrower than that (80×24 over SSH): no bar or size, short statuses and labels, so speedups stay in view.
 COMPACT_COLUMNS = [("route", "route", 24), ("state", "status", 6), ("sent/s", "tp", 6),
                    ("speedup [95% CI]", "speedup", 17), ("result", "verdict", 6), ("cos", "cos", 5)]
@@ -22,9 +24,10 @@ COMPACT_COLUMNS = [("route", "route", 24), ("state", "status", 6), ("sent/s", "t
 # a scrollbar coming and going does not flip the layout.
 COMPACT_BELOW = sum(width + 2 for *_, width in COLUMNS) + 2 + 2
 SHORT_STATUS = {"queued": "·", "loading": "load", "preparing": "prep", "ready": "ready", "profiling": "prof",
-                "sweeping": "sweep", "ok": "ok", "failed": "FAIL", "unavailable": "n/a", "measuring": "run"}
+                "calibrating": "calib", "sweeping": "sweep", "ok": "ok", "failed": "FAIL", "unavailable": "n/a",
+                "measuring": "run"}
 SHORT_VERDICT = {"inconclusive": "unsure"}
-BAR_WIDTH = 10
+BAR_WIDTH = 8
 VERDICT_COLOUR = {"faster": "success", "slower": "error", "inconclusive": "warning"}
 
 
@@ -42,7 +45,7 @@ class RoutesTable(DataTable):
         self.zebra_stripes = True
         self.max_rounds = 1
         self.texts = 1
-        self.values: dict[str, dict] = {}  # route id → status, round, tp, speedup, verdict, cos, mb
+        self.values: dict[str, dict] = {}  # route id → status, round, tp, speedup, verdict, vsbest, cos
         self._layout()
 
     def _wants_compact(self) -> bool:
@@ -99,13 +102,11 @@ class RoutesTable(DataTable):
         self._layout()
 
     def phase(self, event: RoutePhase) -> None:
-        if event.phase in ("loading", "preparing", "profiling", "sweeping"):
+        if event.phase in ("loading", "preparing", "profiling", "calibrating", "sweeping"):
             self._update(event.route_id, status=event.phase)
 
     def ready(self, event: RouteReady) -> None:
         values: dict = {"status": "ready"}
-        if event.size_mb:
-            values["mb"] = f"{event.size_mb:.0f}"
         if event.accuracy is not None:
             values["cos"] = float(event.accuracy.cosine_mean)
         elif event.route_id == "torch-fp32":
@@ -122,6 +123,17 @@ class RoutesTable(DataTable):
             self._update(rid, status="measuring", round=event.round, tp=f"{self.texts / seconds:.0f}")
         for rid, s in event.speedups.items():
             self._update(rid, speedup=speedup_text(s.point, s.ci95), verdict=s.verdict)
+        self._show_vs_best_fp32({rid: s.point for rid, s in event.speedups.items()})
+
+    def _show_vs_best_fp32(self, points: dict[str, float]) -> None:
+        """Each route against the fastest fp32 route so far (the baseline counts as 1.0)."""
+        from tui.core.routes import BASELINE, ROUTES
+
+        fp32 = {rid: p for rid, p in points.items() if rid in ROUTES and ROUTES[rid].dtype == "fp32"}
+        fp32[BASELINE] = 1.0
+        best = max(fp32, key=fp32.get)
+        for rid, point in {**points, BASELINE: 1.0}.items():
+            self._update(rid, vsbest="best" if rid == best else f"{point / fp32[best]:.2f}×")
 
     def theme_style(self, variable: str, extra: str = "") -> str:
         """A Rich style in the current theme's colour (DataTable cells are Rich, not Textual CSS)."""
@@ -146,4 +158,9 @@ class RoutesTable(DataTable):
             if r.get("speedup"):
                 s = r["speedup"]
                 values.update(speedup=speedup_text(s["point"], s["ci95"]), verdict=s["verdict"])
+            best = (document.get("best_fp32") or {}).get("route")
+            if r["id"] == best:
+                values["vsbest"] = "best"
+            elif r.get("vs_best_fp32"):
+                values["vsbest"] = f"{r['vs_best_fp32']['point']:.2f}×"
             self._update(r["id"], **values)

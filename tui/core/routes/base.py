@@ -1,0 +1,123 @@
+"""What every route module shares: the spec, the reasons a route cannot run, the runner protocol, the
+context a route is prepared in, and the artefact cache. Imports nothing of qtui's routes: the bottom layer.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from tui.core.cpu import CpuProfile
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    id: str
+    backend: str  # "torch" | "onnxruntime" | "openvino" | "torchao"
+    dtype: str  # "fp32" | "bf16" | "qint8" | "int8": what the route's name promises
+    engine: str | None = None
+    granularity: str | None = None  # "per-tensor" | "per-channel" | None
+    summary: str = ""
+    needs_bf16: bool = False  # computes in bf16 (some or all of it): needs bf16 hardware
+
+
+class RouteError(ValueError):
+    """Bad --routes value; one line for the user."""
+
+
+class RouteUnavailable(Exception):
+    """This route cannot run here; the message says why and what to install or change."""
+
+
+class Runner(Protocol):
+    size_mb: float | None
+    threads: int
+    facts: dict
+
+    def encode(self, texts: list[str], batch_size: int): ...
+
+
+@dataclass
+class PrepareContext:
+    model_dir: Path
+    model_fingerprint: str
+    threads: int
+    calibration: list[str]
+    cache_root: Path | None
+    scratch: Path
+    facts: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """One runtime's routes: a module per runtime fills one of these, the registry lists them."""
+
+    backend: str
+    specs: tuple[RouteSpec, ...]
+    required_modules: tuple[str, ...]  # importable names, checked without importing them
+    install_hint: str
+    prepare: Callable[[RouteSpec, PrepareContext], Runner]
+    unavailable_on: Callable[[RouteSpec, CpuProfile], str | None] = lambda spec, cpu: None  # hardware reasons
+
+    def missing_modules(self) -> list[str]:
+        return [m for m in self.required_modules if importlib.util.find_spec(m) is None]
+
+
+BF16_MISSING = ("no bf16 hardware on this CPU (needs avx512_bf16/AMX on x86, bf16 on ARM); it would emulate bf16, "
+                "far slower than fp32")
+
+
+def silence_torch_ao_deprecation() -> None:
+    """torch 2.13 warns that torch.ao.quantization is deprecated; that is our concern, not the user's."""
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", message=".*torch.ao.quantization.*")
+    warnings.filterwarnings("ignore", message=".*quantized tensor creation functions.*", category=UserWarning)
+
+
+def state_dict_mb(module) -> float:
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(module.state_dict(), buffer)
+    return buffer.tell() / 1e6
+
+
+def versions(*modules: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = []
+    for m in modules:
+        try:
+            out.append(f"{m}={version(m)}")
+        except PackageNotFoundError:
+            out.append(f"{m}=?")
+    return ",".join(out)
+
+
+def cached(ctx: PrepareContext, name: str, build, *version_of: str, extra: str = "") -> tuple[Path, dict]:
+    """An artefact built once per model, qtui version, library versions (and `extra`), then reused."""
+    from tui import __version__
+    from tui.core.cache import ArtefactCache, cache_key
+
+    cache = ArtefactCache(ctx.cache_root) if ctx.cache_root else ArtefactCache()
+    key = cache_key(name, ctx.model_fingerprint, __version__, versions(*version_of), extra)
+    entry, facts, hit = cache.get_or_build(f"{name}-{key}", build, ctx.scratch)
+    ctx.facts[f"{name}_cache"] = "hit" if hit else ("built" if cache.writable else "no cache (read-only)")
+    return entry, facts
+
+
+def keep_facts(ctx: PrepareContext, facts: dict) -> None:
+    """Plain facts of a cached build into the route's report facts."""
+    ctx.facts.update({k: v for k, v in facts.items() if isinstance(v, (str, int, float, bool))})
+
+
+def encoder_facts(encoder) -> dict:
+    """What the runtime chose for itself (e.g. OpenVINO's inference precision), for the report."""
+    precision = getattr(encoder, "inference_precision", None)
+    return {"inference_precision": precision} if precision else {}

@@ -1,0 +1,60 @@
+"""OpenVINO routes: the ONNX export converted to OpenVINO IR, run fp32 or as static int8 from nncf.
+
+Every OpenVINO route states its inference precision: the CPU plugin would otherwise run "fp32" in bf16 on
+CPUs with AVX512-BF16 or AMX. The toolkit lives in `tui.core.openvino_route`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tui.core.cpu import CpuProfile
+from tui.core.routes.base import BF16_MISSING, PrepareContext, RouteSpec, Runtime, cached, encoder_facts, keep_facts
+from tui.core.routes.onnx import onnx_fp32
+
+SPECS = (
+    RouteSpec("openvino-fp32", "openvino", "fp32", summary="OpenVINO IR, fp32 inference precision"),
+    RouteSpec("openvino-int8", "openvino", "int8", granularity="per-channel",
+              summary="OpenVINO static int8 from nncf.quantize (transformer preset), calibrated on other texts"),
+    RouteSpec("openvino-bf16", "openvino", "bf16", summary="OpenVINO IR, bf16 inference precision (AVX512-BF16/AMX)",
+              needs_bf16=True),
+    RouteSpec("openvino-int8-bf16", "openvino", "int8", granularity="per-channel",
+              summary="OpenVINO static int8; the layers left in floating point run bf16, not fp32", needs_bf16=True),
+)
+
+
+def prepare(spec: RouteSpec, ctx: PrepareContext):
+    from tui.core.openvino_route import OpenVinoEncoder, convert_openvino_fp32, quantize_openvino_int8
+    from tui.core.workload import fingerprint as texts_fingerprint
+
+    fp32_onnx = onnx_fp32(ctx)
+
+    def build_fp32(d: Path) -> dict:
+        convert_openvino_fp32(fp32_onnx, d / "model.xml")
+        return {}
+
+    fp32_entry, _ = cached(ctx, "openvino-fp32", build_fp32, "openvino")
+    xml = fp32_entry / "model.xml"
+    if spec.dtype == "int8":
+        def build_int8(d: Path) -> dict:
+            return quantize_openvino_int8(ctx.model_dir, xml, d / "model.xml", ctx.calibration)
+
+        entry, facts = cached(ctx, "openvino-int8", build_int8, "openvino", "nncf",
+                              extra=texts_fingerprint(ctx.calibration))
+        keep_facts(ctx, facts)
+        xml = entry / "model.xml"
+    # Stated on every route: left alone, the CPU plugin picks bf16 on bf16 hardware.
+    precision = "bf16" if spec.needs_bf16 else "f32"
+    encoder = OpenVinoEncoder(xml, ctx.model_dir, threads=ctx.threads, inference_precision=precision)
+    encoder.size_mb = (xml.stat().st_size + xml.with_suffix(".bin").stat().st_size) / 1e6
+    encoder.threads = ctx.threads
+    encoder.facts = {**ctx.facts, **encoder_facts(encoder)}
+    return encoder
+
+
+def unavailable_on(spec: RouteSpec, cpu: CpuProfile) -> str | None:
+    return BF16_MISSING if spec.needs_bf16 and not cpu.has_bf16_hardware else None
+
+
+RUNTIME = Runtime("openvino", SPECS, ("openvino", "nncf", "onnx", "onnxscript"),
+                  "pip install 'qtui-bench[openvino]' (openvino, nncf)", prepare, unavailable_on)

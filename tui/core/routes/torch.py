@@ -1,0 +1,97 @@
+"""torch routes: the fp32 baseline, bf16, and dynamic int8 per engine and weight granularity.
+
+`import torch` below is the PyTorch package (absolute import), not this module.
+"""
+
+from __future__ import annotations
+
+from tui.core.cpu import CpuProfile
+from tui.core.routes.base import (
+    BF16_MISSING,
+    PrepareContext,
+    RouteSpec,
+    RouteUnavailable,
+    Runtime,
+    silence_torch_ao_deprecation,
+    state_dict_mb,
+)
+
+TORCH_ENGINES = ("qnnpack", "x86", "fbgemm", "onednn")
+
+
+def _int8_specs() -> list[RouteSpec]:
+    specs = []
+    for engine in TORCH_ENGINES:
+        specs.append(RouteSpec(f"torch-qint8-{engine}", "torch", "qint8", engine, "per-tensor",
+                               f"torch quantize_dynamic(nn.Linear, qint8), engine={engine}, per-tensor weights"))
+        specs.append(RouteSpec(f"torch-qint8-{engine}-perchannel", "torch", "qint8", engine, "per-channel",
+                               f"torch quantize_dynamic with per_channel_dynamic_qconfig, engine={engine}"))
+    return specs
+
+
+SPECS = (
+    RouteSpec("torch-fp32", "torch", "fp32", summary="the fp32 SentenceTransformer: the baseline"),
+    RouteSpec("torch-bf16", "torch", "bf16", summary="model weights and compute in bfloat16", needs_bf16=True),
+    *_int8_specs(),
+)
+
+
+class TorchRunner:
+    def __init__(self, model, threads: int, facts: dict | None = None) -> None:
+        self.model = model
+        self.threads = threads
+        self.facts = facts or {}
+        self.size_mb = state_dict_mb(model)
+
+    def encode(self, texts: list[str], batch_size: int):
+        import numpy as np
+        import torch
+
+        with torch.inference_mode():
+            out = self.model.encode(texts, batch_size=batch_size, show_progress_bar=False, convert_to_tensor=True)
+        return np.asarray(out.float().cpu().numpy(), dtype=np.float32)
+
+
+def quantize_dynamic_linear(model, engine: str, granularity: str):
+    import torch
+
+    silence_torch_ao_deprecation()
+    try:
+        from torch.ao.quantization import default_dynamic_qconfig, per_channel_dynamic_qconfig, quantize_dynamic
+    except ImportError:
+        raise RouteUnavailable(
+            f"torch {torch.__version__} has no torch.ao.quantization (deprecated, then removed): use the "
+            f"torchao-int8 route (pip install torchao) or the ORT/OpenVINO int8 routes"
+        ) from None
+    supported = [e for e in torch.backends.quantized.supported_engines if e != "none"]
+    if engine not in supported:
+        raise RouteUnavailable(f"this torch build has no '{engine}' quantized engine (it has: {', '.join(supported)})")
+    torch.backends.quantized.engine = engine  # weights are packed for the engine set at quantization time
+    qconfig = per_channel_dynamic_qconfig if granularity == "per-channel" else default_dynamic_qconfig
+    return quantize_dynamic(model, {torch.nn.Linear: qconfig}, dtype=torch.qint8, inplace=False)
+
+
+def prepare(spec: RouteSpec, ctx: PrepareContext) -> TorchRunner:
+    import torch
+
+    from tui.core.models import load_sentence_transformer
+
+    torch.set_num_threads(ctx.threads)
+    model = load_sentence_transformer(ctx.model_dir).eval()
+    if spec.dtype == "fp32":
+        return TorchRunner(model, torch.get_num_threads())
+    if spec.dtype == "bf16":
+        return TorchRunner(model.to(torch.bfloat16), torch.get_num_threads())
+    quantized = quantize_dynamic_linear(model, spec.engine, spec.granularity)
+    return TorchRunner(quantized, torch.get_num_threads(), {"engine": torch.backends.quantized.engine})
+
+
+def unavailable_on(spec: RouteSpec, cpu: CpuProfile) -> str | None:
+    if spec.needs_bf16 and not cpu.has_bf16_hardware:
+        return BF16_MISSING
+    if spec.engine in ("x86", "fbgemm", "onednn") and cpu.is_arm:
+        return f"the {spec.engine} engine is for x86 CPUs; this one is {cpu.arch} (use qnnpack, ORT or OpenVINO)"
+    return None
+
+
+RUNTIME = Runtime("torch", SPECS, (), "", prepare, unavailable_on)

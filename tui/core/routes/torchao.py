@@ -1,0 +1,29 @@
+"""torchao route: int8 dynamic activations × int8 weights through torchao's quantize_ API."""
+
+from __future__ import annotations
+
+from tui.core.routes.base import PrepareContext, RouteSpec, RouteUnavailable, Runtime
+from tui.core.routes.torch import TorchRunner
+
+SPECS = (
+    RouteSpec("torchao-int8", "torchao", "int8", granularity="per-channel",
+              summary="torchao int8 dynamic activations × int8 weights"),
+)
+
+
+def prepare(spec: RouteSpec, ctx: PrepareContext) -> TorchRunner:
+    import torch
+
+    from tui.core.models import load_sentence_transformer
+
+    torch.set_num_threads(ctx.threads)
+    try:
+        from torchao.quantization import Int8DynamicActivationInt8WeightConfig, quantize_
+    except ImportError as exc:
+        raise RouteUnavailable(f"torchao lacks the int8 dynamic API ({exc}); pip install -U torchao") from None
+    model = load_sentence_transformer(ctx.model_dir).eval()
+    quantize_(model, Int8DynamicActivationInt8WeightConfig())
+    return TorchRunner(model, torch.get_num_threads())
+
+
+RUNTIME = Runtime("torchao", SPECS, ("torchao",), "pip install torchao", prepare)
