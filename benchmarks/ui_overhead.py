@@ -17,10 +17,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).parent.parent))
 from _common import RESULTS, run_bench, write_result  # noqa: E402
-
-from tests.e2e.terminal import QTUI, Tmux, kill_server  # noqa: E402  (the e2e tests' terminal driver)
+from tmux_terminal import QTUI, Tmux, kill_server  # noqa: E402  (shared with the e2e tests)
 
 ROUTES = ["torch-fp32", "torch-qint8-x86"]
 SETTINGS = {"num_texts": 64, "batch_size": 32, "rounds": 6, "threads": 2}

@@ -5,8 +5,10 @@ messages through a single adapter (`_emit`)."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -21,6 +23,7 @@ import tui.textual_fixes  # noqa: F401  (Textual #6665: removed widgets' render 
 from tui.backend import Backend, LiveBackend
 from tui.core.routes import DEFAULT_ROUTES
 from tui.messages import CoreEvent, RunError, RunFinished
+from tui.stop_signals import STOP_SIGNALS, exit_code, say, stopped_line
 from tui.themes import DEFAULT_THEME, load_themes, remember_theme, remembered_theme
 from tui.widgets.advice_panel import AdvicePanel
 from tui.widgets.cpu_panel import CpuPanel
@@ -61,7 +64,7 @@ class QtuiApp(App):
     ]
 
     def __init__(self, backend: Backend | None = None, settings: argparse.Namespace | None = None,
-                 theme: str | None = None) -> None:
+                 theme: str | None = None, theme_file: str | None = None) -> None:
         super().__init__()
         self.backend = backend or LiveBackend()
         self.settings = settings or default_settings()
@@ -70,8 +73,10 @@ class QtuiApp(App):
         self.cancel_event: threading.Event | None = None
         self.running = False
         self.mouse_released = False  # Textual captures the mouse on start; m hands it to the terminal
+        self.stopped_by: int | None = None  # the signal that ended the app, if one did
+        self.stop_outcome = ""
         self.detection = self.backend.detect()
-        themes = load_themes()
+        themes = load_themes(theme_file)
         self.theme_names = [t.name for t in themes]
         for t in themes:
             self.register_theme(t)
@@ -90,6 +95,25 @@ class QtuiApp(App):
                 yield AdvicePanel(id="advice")
         yield Footer()
 
+    def on_mount(self) -> None:
+        # SIGTERM, SIGHUP (and a SIGINT from outside: in the dashboard Ctrl-C is a key) end the app like q.
+        # Through the event loop, so the handler runs between Textual's own callbacks, never inside one.
+        if self.is_headless or threading.current_thread() is not threading.main_thread():
+            return  # Pilot tests: the test runner's signals are not ours to take
+        loop = asyncio.get_running_loop()
+        for sig in STOP_SIGNALS:
+            if signal.getsignal(sig) is not signal.SIG_IGN:  # nohup and the like: stays ignored
+                loop.add_signal_handler(sig, self.stop_by_signal, sig)
+
+    def stop_by_signal(self, signum: int) -> None:
+        """Cancel the run (its thread kills the workers and removes the run's directory before the process ends),
+        then exit: Textual restores the terminal on the way out; run_app says why in one line."""
+        self.stopped_by = signum
+        self.stop_outcome = "run cancelled, workers stopped" if self.running else ""
+        if self.cancel_event is not None:
+            self.cancel_event.set()
+        self.exit(return_code=exit_code(signum))
+
     # ------------------------------------------------------------------------------------ actions
 
     def action_bench(self) -> None:
@@ -105,7 +129,7 @@ class QtuiApp(App):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="bench")
     def run_bench(self, settings: argparse.Namespace, cancel: threading.Event) -> None:
-        from tui.cli import UserError
+        from tui.errors import UserError
 
         try:
             plan = self.backend.plan(settings)
@@ -287,19 +311,17 @@ class QtuiApp(App):
 
 def default_settings() -> argparse.Namespace:
     """The run options' defaults, exactly as `qtui bench` would take them."""
-    from tui.cli import QuietParser, add_run_options
+    from tui.options import default_options
 
-    parser = QuietParser(prog="qtui")
-    add_run_options(parser)
-    settings = parser.parse_args([])
+    settings = default_options()
     settings.routes = list(DEFAULT_ROUTES)
     return settings
 
 
 def make_app(backend: Backend | None = None, settings: argparse.Namespace | None = None,
-             theme: str | None = None) -> QtuiApp:
+             theme: str | None = None, theme_file: str | None = None) -> QtuiApp:
     """The app factory: tests pass a fake backend that replays scripted core events."""
-    return QtuiApp(backend=backend, settings=settings, theme=theme)
+    return QtuiApp(backend=backend, settings=settings, theme=theme, theme_file=theme_file)
 
 
 def run_app(args: argparse.Namespace) -> int:
@@ -311,5 +333,8 @@ def run_app(args: argparse.Namespace) -> int:
         from tui.core.routes import parse_routes
 
         settings.routes = parse_routes(args.routes)
-    make_app(settings=settings, theme=getattr(args, "theme", None)).run()
-    return 0
+    app = make_app(settings=settings, theme=getattr(args, "theme", None), theme_file=getattr(args, "theme_file", None))
+    app.run()  # returns once the run's thread has finished cleaning up (asyncio.run waits for it)
+    if app.stopped_by is not None:
+        say(stopped_line(app.stopped_by, app.stop_outcome))
+    return app.return_code or 0

@@ -28,7 +28,7 @@ class LiveBackend:
         return run_detect()
 
     def plan(self, settings: argparse.Namespace):
-        from tui.cli import build_plan
+        from tui.options import build_plan
 
         return build_plan(settings)  # raises UserError with a one-line message
 

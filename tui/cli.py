@@ -6,18 +6,9 @@ import argparse
 import json
 import sys
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 2, 130
-
-
-class UserError(Exception):
-    """A mistake the user can fix: printed as one line on stderr, exit 2, no traceback."""
-
-
-class QuietParser(argparse.ArgumentParser):
-    """argparse, but a bad command line is one line on stderr (plus where to look), exit 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+from tui.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, UserError
+from tui.options import QuietParser, add_run_options, build_plan
+from tui.stop_signals import Stopped, StopRequest, exit_code, on_stop_signals, raise_stopped, say, stopped_line
 
 
 def _add_detect(sub) -> None:
@@ -33,72 +24,21 @@ def _add_detect(sub) -> None:
     p.set_defaults(handler=cmd_detect)
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 1 or more")
-    return value
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
-    return value
-
-
-def cosine_threshold(text: str) -> float:
-    value = positive_float(text)
-    if value > 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at most 1 (a cosine similarity)")
-    return value
-
-
-def add_run_options(p: argparse.ArgumentParser) -> None:
-    """What a benchmark runs on; shared by `bench` and the dashboard."""
-    p.add_argument("--model", metavar="PATH_OR_NAME",
-                   help="a local sentence-transformers directory, or a hub name already in the local cache "
-                        "(default: the packaged all-MiniLM-L6-v2)")
-    p.add_argument("--allow-download", action="store_true",
-                   help="let --model download a hub model (network); off by default")
-    p.add_argument("--texts", metavar="FILE",
-                   help="texts to encode: .txt (one per line), .jsonl (a 'text' field) or .csv (a 'text' column); "
-                        "default: sentences from the Python standard library's docstrings")
-    p.add_argument("--num-texts", type=positive_int, default=128, metavar="N",
-                   help="texts encoded per round (default 128)")
-    p.add_argument("--routes", metavar="LIST", default="default",
-                   help="comma-separated route ids, 'default' or 'all' (see `qtui routes`); torch-fp32 is always "
-                        "included as the baseline")
-    p.add_argument("--batch-size", type=positive_int, default=32, metavar="N", help="encode batch size (default 32)")
-    p.add_argument("--threads", type=positive_int, metavar="N",
-                   help="threads for every route (default: physical cores)")
-    p.add_argument("--rounds", type=positive_int, default=30, metavar="N",
-                   help="maximum interleaved rounds (default 30; stops earlier once every 95%% CI is within ±5%%)")
-    p.add_argument("--time-budget", type=positive_float, default=60.0, metavar="SECONDS",
-                   help="time for the measured rounds after preparation (default 60)")
-    p.add_argument("--min-cosine", type=cosine_threshold, default=0.99, metavar="C",
-                   help="least mean cosine to fp32 for a route to be recommended (default 0.99)")
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = QuietParser(
         prog="qtui",
         description="Why is int8 slow on this CPU? qtui detects the CPU's int8 features, benchmarks fp32 "
         "against every int8 route and explains the difference with numbers measured here. "
         "Without a subcommand it opens the terminal dashboard.",
-        epilog="Exit codes: 0 ok, 2 bad input, 130 interrupted.",
+        epilog="Exit codes: 0 ok, 2 bad input, 129 hung up (SIGHUP), 130 interrupted (Ctrl-C), 143 terminated "
+               "(SIGTERM).",
     )
     from tui import __version__
 
     parser.add_argument("--version", action="version", version=f"qtui {__version__}")
-    parser.add_argument("--theme", metavar="NAME",
-                        help="dashboard colour theme: qtui-dark, qtui-light, qtui-contrast, or any Textual theme "
+    parser.add_argument("--theme", metavar="NAME_OR_FILE",
+                        help="dashboard colour theme: qtui-dark, qtui-light, qtui-contrast, one of yours in the "
+                             "config dir's themes/ (~/.config/qtui/themes/ on Linux), or a theme file PATH.toml "
                              "(t cycles; the choice is remembered)")
     add_run_options(parser)  # the dashboard's run settings take the same flags as `qtui bench`
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=QuietParser)
@@ -174,50 +114,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def build_plan(args: argparse.Namespace):
-    """Validate everything a run needs before any work starts; every mistake becomes a UserError."""
-    from tui.core.bench import Plan
-    from tui.core.cpu import detect
-    from tui.core.models import ModelError, resolve_model
-    from tui.core.routes import RouteError, parse_routes
-    from tui.core.workload import WorkloadError, make_workload
-
-    try:
-        routes = parse_routes(args.routes)
-        model = resolve_model(args.model, allow_download=args.allow_download)
-        workload = make_workload(args.num_texts, texts_file=args.texts)
-    except (RouteError, ModelError, WorkloadError) as exc:
-        raise UserError(str(exc)) from None
-    cpu = detect()
-    threads = args.threads or cpu.physical_cores or cpu.logical_cpus or 1
-    worker_env: tuple = ()
-    if getattr(args, "simulate_isa", None):
-        from tui.core.simulate import SimulationError, simulation
-
-        try:
-            worker_env, cpu = simulation(args.simulate_isa, cpu)
-        except SimulationError as exc:
-            raise UserError(str(exc)) from None
-    sweep_route = getattr(args, "sweep", None)
-    if sweep_route == "auto":
-        from tui.core.engines import recommend
-
-        sweep_route = f"torch-qint8-{recommend(cpu).engine or 'qnnpack'}"
-    if sweep_route:
-        try:
-            sweep_route = parse_routes(sweep_route)[-1]
-        except RouteError as exc:
-            raise UserError(str(exc).replace("--routes", "--sweep")) from None
-        routes = [*routes, sweep_route] if sweep_route not in routes else routes
-    return Plan(model=model, workload=workload, routes=tuple(routes), cpu=cpu, batch_size=args.batch_size,
-                threads=threads, max_rounds=args.rounds, time_budget_s=args.time_budget,
-                min_cosine=args.min_cosine, worker_env=worker_env, sweep_route=sweep_route)
-
-
 def cmd_bench(args: argparse.Namespace) -> int:
-    import signal
-    import threading
-
     from tui.core import bench
     from tui.core.report import ReportError, build_document, check_writable, format_summary, to_markdown, write_atomic
     from tui.progress import StderrProgress
@@ -232,15 +129,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
     for warning in plan.workload.warnings:
         print(f"qtui: warning: {warning}", file=sys.stderr)
 
-    cancel = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())  # Ctrl-C: stop cleanly, kill workers
-    try:
-        result = bench.run(plan, StderrProgress(), cancel.is_set)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if cancel.is_set():
-        print("qtui: interrupted; workers stopped, nothing written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    # During the run a stop signal is a cancel request: bench.run kills the workers and removes its run
+    # directory. Before and after it, main's handlers apply (nothing to clean up; reports are written atomically).
+    stop = StopRequest()
+    with on_stop_signals(stop):
+        result = bench.run(plan, StderrProgress(), stop.is_set)
+    if stop.signum is not None:
+        say(stopped_line(stop.signum, "workers stopped, nothing written"))
+        return exit_code(stop.signum)
     doc = build_document(result)
     if args.json == "-":
         print(json.dumps(doc, indent=2))
@@ -318,12 +214,21 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         parse_routes(args.routes)
     except RouteError as exc:
         raise UserError(str(exc)) from None
-    if args.theme is not None:
-        from tui.themes import load_themes
+    from pathlib import Path
 
-        known = [t.name for t in load_themes()]
-        if args.theme not in known:
-            raise UserError(f"--theme {args.theme}: unknown; choose one of {', '.join(known)}")
+    from tui.themes import ThemeError, is_theme_file, load_themes, parse_theme
+
+    args.theme_file = args.theme if args.theme is not None and is_theme_file(args.theme) else None
+    try:
+        themes = load_themes(args.theme_file)  # the user's theme files too: a bad one stops here, in one line
+    except ThemeError as exc:
+        raise UserError(str(exc)) from None
+    known = [t.name for t in themes]
+    if args.theme_file is not None:
+        args.theme = parse_theme(Path(args.theme_file)).name  # valid: load_themes has read it
+    elif args.theme is not None and args.theme not in known:
+        raise UserError(f"--theme {args.theme}: unknown; choose one of {', '.join(known)}, or pass a theme file "
+                        "PATH.toml")
     from tui.app import run_app
 
     return run_app(args)
@@ -334,12 +239,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", cmd_dashboard)
     try:
-        return handler(args)
+        with on_stop_signals(raise_stopped):  # SIGTERM/SIGHUP stop like Ctrl-C: one line, not a silent death
+            return handler(args)
     except UserError as exc:
         print(f"qtui: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("qtui: interrupted", file=sys.stderr)
+    except Stopped as exc:
+        say(stopped_line(exc.signum))
+        return exit_code(exc.signum)
+    except KeyboardInterrupt:  # SIGINT where the handler above was not installed (not the main thread)
+        say("qtui: interrupted")
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # `qtui detect | head`: the reader left, nothing to report
         sys.stderr.close()

@@ -12,12 +12,15 @@ class StderrProgress:
     """An `emit` callback: one short line per event that matters to a person waiting."""
 
     def __init__(self, stream: TextIO = sys.stderr) -> None:
-        self.stream = stream
+        self.stream: TextIO | None = stream
 
     def __call__(self, event) -> None:
         line = self.describe(event)
-        if line:
-            print(line, file=self.stream, flush=True)
+        if line and self.stream is not None:
+            try:
+                print(line, file=self.stream, flush=True)
+            except (OSError, ValueError):  # the terminal went away (SIGHUP): the run still stops cleanly
+                self.stream = None
 
     @staticmethod
     def describe(event) -> str | None:

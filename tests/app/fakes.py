@@ -41,7 +41,7 @@ class FakeBackend:
         return Detection(CPU, recommend(CPU))
 
     def plan(self, settings):
-        from tui.cli import UserError
+        from tui.errors import UserError
 
         if self.fail_plan:
             raise UserError(self.fail_plan)

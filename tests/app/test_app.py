@@ -73,6 +73,21 @@ async def test_ctrl_c_cancels_a_run_and_does_not_quit():
         assert app.is_running and "cancel" in status(app)
 
 
+async def test_a_stop_signal_mid_run_cancels_it_and_exits_with_the_signals_code():
+    """What the dashboard's SIGTERM/SIGHUP handler does (the real signal, in a real terminal: tests/e2e)."""
+    import signal
+
+    app = make_app(FakeBackend(rounds=100, pause=0.1))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("b")
+        await pilot.pause(0.3)
+        cancel = app.cancel_event
+        app.stop_by_signal(signal.SIGTERM)
+        await pilot.pause(0.2)
+        assert cancel.is_set()
+    assert app.return_code == 143 and app.stop_outcome == "run cancelled, workers stopped"
+
+
 async def test_plan_errors_are_one_line_not_a_crash():
     app = make_app(FakeBackend(fail_plan="--texts x.txt: no such file"))
     async with app.run_test(size=SIZE) as pilot:
@@ -139,6 +154,23 @@ async def test_t_cycles_themes_and_remembers(tmp_path, monkeypatch):
             seen.add(app.theme)
         assert {"qtui-dark", "qtui-light", "qtui-contrast"} <= seen
     assert "theme" in (tmp_path / "qtui" / "settings.json").read_text()
+
+
+async def test_a_users_theme_is_in_the_list_and_a_theme_file_is_chosen(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    (tmp_path / "qtui" / "themes").mkdir(parents=True)
+    (tmp_path / "qtui" / "themes" / "mine.toml").write_text('name = "mine"\nprimary = "#ff8800"\n')
+    trying = tmp_path / "trying.toml"
+    trying.write_text('name = "trying"\nprimary = "#00ff88"\ndark = false\n')
+    app = make_app(FakeBackend(), theme="trying", theme_file=str(trying))
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.theme == "trying" and app.current_theme.primary == "#00ff88"
+        assert app.theme_names == ["qtui-contrast", "qtui-dark", "qtui-light", "mine", "trying"]
+        seen = []
+        for _ in app.theme_names:
+            await pilot.press("t")
+            seen.append(app.theme)
+        assert seen == ["qtui-contrast", "qtui-dark", "qtui-light", "mine", "trying"]  # t reaches the user's too
 
 
 async def test_question_mark_lists_every_binding():

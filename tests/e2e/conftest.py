@@ -1,6 +1,6 @@
 import pytest
 
-from tests.e2e.terminal import Tmux, kill_server
+from benchmarks.tmux_terminal import Tmux, kill_server
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,17 +1,20 @@
-"""Leaving the dashboard in the middle of a real run (q, or x then q) gives back a sane terminal and no workers.
+"""Leaving the dashboard in the middle of a real run (q, x then q, SIGTERM, SIGHUP, the terminal itself going
+away) gives back a sane terminal, no workers and no run directory.
 
 The session runs `qtui`, then — in the same terminal — checks what it left behind: the tty settings against
 the ones saved before it started (`stty -g`), a plain `read` (echo and Enter handled by the tty driver, not by
 readline, which would hide a broken tty), and finally an interactive bash.
 """
 
+import os
 import re
+import signal
 import time
 
 import psutil
 import pytest
 
-from tests.e2e.terminal import QTUI, Tmux
+from benchmarks.tmux_terminal import QTUI, Tmux
 
 pytestmark = pytest.mark.slow
 
@@ -26,10 +29,12 @@ RESTORED = {"alternate_on": "0", "cursor_flag": "1", "insert_flag": "0", "keypad
 @pytest.fixture
 def session(tmp_path):
     cache = tmp_path / "cache"
-    command = (f"cd {tmp_path} && stty -g > tty.before && QTUI_CACHE_DIR={cache} {RUN}; echo EXITED-$?; "
-               "stty -g > tty.after; cmp -s tty.before tty.after && echo TTY-SAME || echo TTY-CHANGED; "
+    (tmp_path / "tmp").mkdir()  # qtui's TMPDIR: its run directories are counted there
+    command = (f"cd {tmp_path} && stty -g > tty.before && TMPDIR={tmp_path / 'tmp'} QTUI_CACHE_DIR={cache} {RUN}; "
+               "echo EXITED-$?; stty -g > tty.after; cmp -s tty.before tty.after && echo TTY-SAME || echo TTY-CHANGED; "
                "printf 'type> '; read -r line; echo \"GOT[$line]\"; exec bash --norc --noprofile")
     t = Tmux(command, size=(80, 24))
+    t.tmp = tmp_path / "tmp"
     yield t, f"QTUI_CACHE_DIR={cache}"
     t.close()
 
@@ -57,6 +62,12 @@ def workers(procs: list[psutil.Process]) -> list[psutil.Process]:
     return out
 
 
+def dashboard(marker: str) -> psutil.Process:
+    """The qtui process itself (its workers carry the same marker)."""
+    (found,) = [p for p in qtui_processes(marker) if p.cmdline()[1:2] == [QTUI]]
+    return found
+
+
 def start_run(t: Tmux, marker: str, until: str) -> None:
     t.wait_for("engine = ", 15)
     t.keys("b")
@@ -70,12 +81,13 @@ def start_run(t: Tmux, marker: str, until: str) -> None:
 
 # The only lines the session's screen may show once qtui has exited (it started on an empty screen, with no
 # prompt): the checks below, and the shell's prompt and echo.
-EXPECTED_AFTER_EXIT = re.compile(r"(EXITED-0|TTY-SAME|type>( typed-by-a-person)?|typed-by-a-person|"
-                                 r"GOT\[typed-by-a-person\]|.*[#$]( echo SANE-\$\(\(6\*7\)\))?|SANE-42|)")
+EXPECTED_AFTER_EXIT = re.compile(r"(EXITED-(0|143|129)|TTY-SAME|type>( typed-by-a-person)?|typed-by-a-person|"
+                                 r"GOT\[typed-by-a-person\]|.*[#$]( echo SANE-\$\(\(6\*7\)\))?|SANE-42|"
+                                 r"qtui: (terminated \(SIGTERM\)|hung up \(SIGHUP\)); run cancelled, workers stopped|)")
 
 
-def check_clean_exit(t: Tmux, marker: str, pressed_q_at: float) -> None:
-    final = t.wait_for("EXITED-0", 5)
+def check_clean_exit(t: Tmux, marker: str, pressed_q_at: float, code: int = 0) -> None:
+    final = t.wait_for(f"EXITED-{code}", 5)
     took = time.monotonic() - pressed_q_at
     assert took < 5, f"qtui took {took:.1f} s to exit"
     assert "Bench" not in final  # the dashboard is gone
@@ -84,6 +96,7 @@ def check_clean_exit(t: Tmux, marker: str, pressed_q_at: float) -> None:
     while (left := qtui_processes(marker)) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not left, f"left behind: {[p.cmdline() for p in left]}"
+    assert not list(t.tmp.glob("qtui-run-*")), "the run's temporary directory was left behind"
     after_exit = t.wait_for("type>", 5)  # capture-pane drops the trailing space
     assert "TTY-SAME" in after_exit, f"qtui left the tty settings changed:\n{after_exit}"
     modes = {name: t.pane(f"#{{{name}}}") for name in RESTORED}
@@ -120,3 +133,30 @@ def test_x_keeps_finished_rounds_then_q_exits_cleanly(session):
     assert not workers(qtui_processes(marker))  # cancel killed the workers; the dashboard stays
     t.keys("q")
     check_clean_exit(t, marker, time.monotonic())
+
+
+@pytest.mark.parametrize("sig, code, said", [(signal.SIGTERM, 143, "qtui: terminated (SIGTERM)"),
+                                             (signal.SIGHUP, 129, "qtui: hung up (SIGHUP)")])
+def test_sigterm_or_sighup_in_the_middle_of_a_run_exits_cleanly(session, sig, code, said):
+    """What CI timeouts, systemd and `timeout` send (SIGTERM), or a hang-up that left the terminal in place."""
+    t, marker = session
+    start_run(t, marker, r"round \d+ of up to")
+    os.kill(dashboard(marker).pid, sig)
+    sent = time.monotonic()
+    shown = t.wait_for(f"EXITED-{code}", 5)
+    assert f"{said}; run cancelled, workers stopped" in shown  # one line, on the shell's screen
+    check_clean_exit(t, marker, sent, code)
+
+
+def test_the_terminal_going_away_mid_run_leaves_no_worker_and_no_run_directory(session):
+    """An SSH session that drops: the terminal hangs up (SIGHUP, writes fail) and nobody is left to look."""
+    t, marker = session
+    start_run(t, marker, r"round \d+ of up to")
+    qtui = dashboard(marker)
+    t.close()  # tmux closes the pane's terminal: the kernel sends SIGHUP to its processes
+    qtui.wait(timeout=10)  # it exits (no hang on the dead terminal) ...
+    deadline = time.monotonic() + 5
+    while (left := qtui_processes(marker)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not left, f"left behind: {[p.cmdline() for p in left]}"  # ... with its workers
+    assert not list(t.tmp.glob("qtui-run-*"))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.terminal import QTUI
+from benchmarks.tmux_terminal import QTUI
 
 pytestmark = pytest.mark.slow
 
@@ -178,7 +178,7 @@ def test_dashboard_over_ssh_resized_mid_run(sshd, tmux, tmp_path):
     assert t.size() == (120, 36), "tmux did not resize the pane"
     wide = t.wait_until(laid_out_at(120, 36), 20, "dashboard re-laid out at 120×36 over SSH")
     assert max(len(line) for line in wide.split("\n")) > 100  # content beyond the old 80 columns
-    wide = t.wait_until(lambda s: {"progress", "verdict", "MB"} <= set(table_header(s).split()), 10,
+    wide = t.wait_until(lambda s: {"progress", "verdict", "best"} <= set(table_header(s).split()), 10,
                         "routes table switched to the full columns mid-run at 120 columns")
     assert "done in" not in wide, "the run ended before the resize took effect: not a mid-run resize"
 

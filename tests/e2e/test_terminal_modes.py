@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from tests.e2e.terminal import QTUI
-from tests.e2e.terminal import tmux as tmux_command
+from benchmarks.tmux_terminal import QTUI
+from benchmarks.tmux_terminal import tmux as tmux_command
 
 pytestmark = pytest.mark.slow
 

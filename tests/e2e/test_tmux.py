@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.terminal import QTUI
+from benchmarks.tmux_terminal import QTUI
 
 pytestmark = pytest.mark.slow
 

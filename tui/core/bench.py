@@ -142,7 +142,10 @@ def _thread_lock_for_tqdm() -> None:
 
 def _worker_main(conn, spec: RouteSpec, setup: dict) -> None:
     """Runs in the spawned worker process."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator owns Ctrl-C and kills us
+    # The coordinator owns stopping and kills us: Ctrl-C, and the SIGTERM/SIGHUP that `timeout`, systemd or a
+    # dropped SSH session send to the whole process group, must not make a worker die first and be reported failed.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
     log = os.open(setup["log_path"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(log, 1)  # nothing a runtime prints may reach the user's terminal
     os.dup2(log, 2)

@@ -10,7 +10,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from tui.cli import positive_float, positive_int
+from tui.options import positive_float, positive_int
 
 FIELDS = [  # (attribute, label, parser)
     ("model", "model (directory or cached hub name; empty: packaged all-MiniLM-L6-v2)", None),

@@ -1,4 +1,6 @@
-"""A real terminal for end-to-end tests: a detached tmux session we type into and read back.
+"""A real terminal for qtui's end-to-end tests and its UI benchmarks: a detached tmux session we type into and read
+back. It lives here, not under tests/, because benchmarks import nothing from tests/ (nor need pytest); the tests
+import it as `benchmarks.tmux_terminal`.
 
 The sessions live on a tmux server of their own (its own socket, no config file), started without COLUMNS and
 LINES in its environment: Textual takes its size from those variables when they are set (Pilot tests set
@@ -12,10 +14,9 @@ import time
 import uuid
 from pathlib import Path
 
-from tests.conftest import ROOT
-
+ROOT = Path(__file__).resolve().parent.parent
 QTUI = str(ROOT / ".venv" / "bin" / "qtui")
-SOCKET = f"qtui-tests-{os.getpid()}"
+SOCKET = f"qtui-driver-{os.getpid()}"
 TMUX = ["tmux", "-L", SOCKET, "-f", "/dev/null"]
 CLEAN_ENV = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "TMUX", "TMUX_PANE")}
 

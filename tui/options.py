@@ -1,0 +1,115 @@
+"""The options a run takes, shared by `qtui bench` and the dashboard: the flags, their parsers, and `build_plan`,
+which validates everything before any work starts. Nothing heavy at import (the core loads inside build_plan)."""
+
+from __future__ import annotations
+
+import argparse
+
+from tui.errors import EXIT_BAD_INPUT, UserError
+
+
+class QuietParser(argparse.ArgumentParser):
+    """argparse, but a bad command line is one line on stderr (plus where to look), exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 1 or more")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return value
+
+
+def cosine_threshold(text: str) -> float:
+    value = positive_float(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at most 1 (a cosine similarity)")
+    return value
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    """What a benchmark runs on; shared by `bench` and the dashboard."""
+    p.add_argument("--model", metavar="PATH_OR_NAME",
+                   help="a local sentence-transformers directory, or a hub name already in the local cache "
+                        "(default: the packaged all-MiniLM-L6-v2)")
+    p.add_argument("--allow-download", action="store_true",
+                   help="let --model download a hub model (network); off by default")
+    p.add_argument("--texts", metavar="FILE",
+                   help="texts to encode: .txt (one per line), .jsonl (a 'text' field) or .csv (a 'text' column); "
+                        "default: sentences from the Python standard library's docstrings")
+    p.add_argument("--num-texts", type=positive_int, default=128, metavar="N",
+                   help="texts encoded per round (default 128)")
+    p.add_argument("--routes", metavar="LIST", default="default",
+                   help="comma-separated route ids, 'default' or 'all' (see `qtui routes`); torch-fp32 is always "
+                        "included as the baseline")
+    p.add_argument("--batch-size", type=positive_int, default=32, metavar="N", help="encode batch size (default 32)")
+    p.add_argument("--threads", type=positive_int, metavar="N",
+                   help="threads for every route (default: physical cores)")
+    p.add_argument("--rounds", type=positive_int, default=30, metavar="N",
+                   help="maximum interleaved rounds (default 30; stops earlier once every 95%% CI is within ±5%%)")
+    p.add_argument("--time-budget", type=positive_float, default=60.0, metavar="SECONDS",
+                   help="time for the measured rounds after preparation (default 60)")
+    p.add_argument("--min-cosine", type=cosine_threshold, default=0.99, metavar="C",
+                   help="least mean cosine to fp32 for a route to be recommended (default 0.99)")
+
+
+def default_options() -> argparse.Namespace:
+    """The run options' defaults, exactly as `qtui bench` would take them."""
+    parser = QuietParser(prog="qtui")
+    add_run_options(parser)
+    return parser.parse_args([])
+
+
+def build_plan(args: argparse.Namespace):
+    """Validate everything a run needs before any work starts; every mistake becomes a UserError."""
+    from tui.core.bench import Plan
+    from tui.core.cpu import detect
+    from tui.core.models import ModelError, resolve_model
+    from tui.core.routes import RouteError, parse_routes
+    from tui.core.workload import WorkloadError, make_workload
+
+    try:
+        routes = parse_routes(args.routes)
+        model = resolve_model(args.model, allow_download=args.allow_download)
+        workload = make_workload(args.num_texts, texts_file=args.texts)
+    except (RouteError, ModelError, WorkloadError) as exc:
+        raise UserError(str(exc)) from None
+    cpu = detect()
+    threads = args.threads or cpu.physical_cores or cpu.logical_cpus or 1
+    worker_env: tuple = ()
+    if getattr(args, "simulate_isa", None):
+        from tui.core.simulate import SimulationError, simulation
+
+        try:
+            worker_env, cpu = simulation(args.simulate_isa, cpu)
+        except SimulationError as exc:
+            raise UserError(str(exc)) from None
+    sweep_route = getattr(args, "sweep", None)
+    if sweep_route == "auto":
+        from tui.core.engines import recommend
+
+        sweep_route = f"torch-qint8-{recommend(cpu).engine or 'qnnpack'}"
+    if sweep_route:
+        try:
+            sweep_route = parse_routes(sweep_route)[-1]
+        except RouteError as exc:
+            raise UserError(str(exc).replace("--routes", "--sweep")) from None
+        routes = [*routes, sweep_route] if sweep_route not in routes else routes
+    return Plan(model=model, workload=workload, routes=tuple(routes), cpu=cpu, batch_size=args.batch_size,
+                threads=threads, max_rounds=args.rounds, time_budget_s=args.time_budget,
+                min_cosine=args.min_cosine, worker_env=worker_env, sweep_route=sweep_route)
