@@ -199,3 +199,15 @@ def test_engine_mismatch_cites_the_engine_the_fix_names():
              route("torch-qint8-x86", 1.5, cosine=0.95)])
     a = advice(ZEN3, d, "engine-mismatch")
     assert "on the x86 engine ran at 1.50×" in a.evidence and "'x86'" in a.fix
+
+
+def test_when_int8_wins_inaccurately_a_measured_cause_outranks_an_estimated_gain():
+    from tui.core.advice import explain
+
+    # The seed case on a CPU where per-tensor x86 int8 is fast but below the cosine threshold, run on 1 of 2 cores.
+    d = doc([BASE, route("torch-qint8-qnnpack", 0.4, cosine=0.966), route("torch-qint8-x86", 3.6, cosine=0.944)],
+            threads=1)
+    diagnosis = explain(ZEN3, d)
+    codes = [a.code for a in diagnosis.advice]
+    assert diagnosis.finding.kind == "inaccurate"
+    assert codes[:2] == ["accuracy-per-tensor", "engine-mismatch"] and codes.index("threads") > 1

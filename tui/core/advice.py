@@ -32,12 +32,13 @@ DRIFT_LIMIT = 0.05
 # can be trusted, or context (a conclusion without a fix of its own).
 KINDS = ("cause", "gain", "caveat", "trust", "context")
 
-# The order of the kinds for each finding. When int8 wins, causes of a loss on some route are gains too.
+# The order of the kinds for each finding. When int8 wins (accurately or not), a loss on some route is a gain
+# to recover, so causes rank with the gains.
 GROUPS = {
     "undecidable": (("trust",), ("cause",), ("gain",), ("caveat",), ("context",)),
     "slower": (("cause",), ("trust",), ("gain",), ("caveat",), ("context",)),
     "faster": (("gain", "cause"), ("caveat",), ("trust",), ("context",)),
-    "inaccurate": (("caveat",), ("gain",), ("cause",), ("trust",), ("context",)),
+    "inaccurate": (("caveat",), ("gain", "cause"), ("trust",), ("context",)),
     "no-int8": (("trust",), ("cause",), ("gain",), ("caveat",), ("context",)),
 }
 
