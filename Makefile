@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch is pinned to the CPU wheel: see constraints.txt
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[onnx,openvino,dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[onnx,openvino,torchao,dev]'
 	touch $(STAMP)
 
 # The end-to-end tests drive qtui in a real terminal (tmux) and over ssh (openssh-server).

@@ -11,6 +11,7 @@ from tui.core.profile import CATEGORIES, OpProfile, amdahl_bound, attribute, cat
     ("aten::dequantize", "quantize/dequantize"), ("aten::_scaled_dot_product_flash_attention_for_cpu", "attention"),
     ("aten::bmm", "attention"), ("aten::softmax", "attention"), ("aten::gelu", "GELU"),
     ("aten::native_layer_norm", "LayerNorm"), ("aten::index_select", "embedding"), ("aten::embedding", "embedding"),
+    ("mkldnn::_linear_pointwise", "dense Linear"), ("onednn::qlinear_pointwise", "quantized Linear"),
     ("aten::add", None), ("aten::copy_", None),
 ])
 def test_categorize(name, category):

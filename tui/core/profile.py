@@ -19,7 +19,7 @@ _RULES: tuple[tuple[str, re.Pattern], ...] = tuple(
     for category, pattern in [
         ("quantize/dequantize", r"quantize_per_|dequantize|choose_qparams|fake_quant"),
         ("quantized Linear", r"^quantized::linear|linear_dynamic|fbgemm_linear|onednn.*linear|qlinear"),
-        ("dense Linear", r"^aten::(linear|addmm|mm)$|mkldnn_linear|_mkl_linear"),
+        ("dense Linear", r"^aten::(linear|addmm|mm)$|mkldnn_linear|_mkl_linear|mkldnn::_linear_pointwise"),
         ("attention", r"scaled_dot_product|^aten::(bmm|baddbmm|_?softmax|matmul)$"),
         ("GELU", r"^aten::gelu"),
         ("LayerNorm", r"layer_norm"),

@@ -32,6 +32,82 @@ def _bf16(model: str) -> str:
             "embeddings = model.encode([\"an example sentence\"], batch_size=32)\n")
 
 
+def _torch_compile(model: str, threads: int) -> str:
+    return ("import torch\nimport torch._inductor.config\nfrom sentence_transformers import SentenceTransformer\n\n"
+            + _load_model(model) + f"torch.set_num_threads({threads})\n"
+            "torch._inductor.config.freezing = True  # fold and prepack the weights: the speed-up on CPU\n"
+            "model = SentenceTransformer(model_dir, device=\"cpu\").eval()\n"
+            "model[0].model = torch.compile(model[0].model, dynamic=True)  # one graph for every batch shape\n"
+            "with torch.inference_mode():  # freezing needs autograd off; the first call compiles (seconds)\n"
+            "    embeddings = model.encode([\"an example sentence\", \"and a second one\"], batch_size=32)\n")
+
+
+_PT2E_BODY = """\
+torch._inductor.config.freezing = True
+model = SentenceTransformer(model_dir, device="cpu").eval()
+transformer = model[0].model
+names = ("input_ids", "attention_mask", "token_type_ids")
+mixed_bf16 = torch.cpu._is_avx512_bf16_supported()  # bf16 units: what is not int8 then runs bf16
+
+
+class LastHiddenState(torch.nn.Module):  # tensors in, tensor out: the form torch.export captures
+    def __init__(self):
+        super().__init__()
+        self.transformer = transformer
+
+    def forward(self, input_ids, attention_mask, token_type_ids):
+        return self.transformer(input_ids=input_ids, attention_mask=attention_mask,
+                                token_type_ids=token_type_ids).last_hidden_state
+
+
+def inputs(texts):
+    features = model.preprocess(texts)
+    return {name: features[name] for name in names}
+
+
+calibration = ["representative texts, NOT the ones you evaluate on", "a few dozen of them", ...]
+batch, seq = torch.export.Dim("batch", min=1), torch.export.Dim("seq", min=1, max=512)
+graph = torch.export.export(LastHiddenState().eval(), (), inputs(calibration[:2]),
+                            dynamic_shapes={name: {0: batch, 1: seq} for name in names}).module()
+graph.graph.eliminate_dead_code()  # the unused pooler would trip the quantizer
+graph.recompile()
+quantizer = X86InductorQuantizer().set_global(get_default_x86_inductor_quantization_config())
+prepared = prepare_pt2e(graph, quantizer)
+with torch.no_grad():
+    for start in range(0, len(calibration), 32):
+        prepared(**inputs(calibration[start:start + 32]))
+quantized = convert_pt2e(prepared)
+allow_exported_model_train_eval(quantized)  # encode() calls .eval()
+compiled = torch.compile(quantized, dynamic=True)
+
+
+class CompiledTransformer(torch.nn.Module):  # stands in for the transformer inside the SentenceTransformer
+    def __init__(self):
+        super().__init__()
+        self.compiled, self.config = compiled, transformer.config
+
+    def forward(self, **features):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=mixed_bf16):
+            hidden = self.compiled(**{name: features[name] for name in names})
+        return {"last_hidden_state": hidden.float()}
+
+
+model[0].model = CompiledTransformer()
+with torch.inference_mode():  # the first call compiles (tens of seconds)
+    embeddings = model.encode(["an example sentence", "and a second one"], batch_size=32)
+"""
+
+
+def _torch_pt2e(model: str, threads: int) -> str:
+    return ("# pip install torchao   (PT2E quantization moved from torch.ao to torchao)\n"
+            "import torch\nimport torch._inductor.config\nfrom sentence_transformers import SentenceTransformer\n"
+            "from torchao.quantization.pt2e import allow_exported_model_train_eval\n"
+            "from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e\n"
+            "from torchao.quantization.pt2e.quantizer.x86_inductor_quantizer import (\n"
+            "    X86InductorQuantizer,\n    get_default_x86_inductor_quantization_config,\n)\n\n"
+            + _load_model(model) + f"torch.set_num_threads({threads})\n" + _PT2E_BODY)
+
+
 def _ort(int8: bool, model: str, threads: int) -> str:
     code = ("# pip install 'qtui-bench[onnx]'   (the export and encoder are qtui's own, in tui/core/onnx_route.py)\n"
             "from pathlib import Path\n"
@@ -84,6 +160,8 @@ def recipe_for(route_id: str, model: str = "", threads: int = 1) -> str | None:
         return _torch_int8(engine, suffix == "perchannel", model, threads)
     return {
         "torch-bf16": lambda: _bf16(model),
+        "torch-compile-fp32": lambda: _torch_compile(model, threads),
+        "torch-pt2e-int8": lambda: _torch_pt2e(model, threads),
         "ort-fp32": lambda: _ort(False, model, threads),
         "ort-qint8": lambda: _ort(True, model, threads),
         "ort-qdq-int8": lambda: _ort_qdq(model, threads),

@@ -88,6 +88,24 @@ def state_dict_mb(module) -> float:
     return buffer.tell() / 1e6
 
 
+class TorchRunner:
+    """A torch nn.Module route (eager, quantized, compiled): SentenceTransformer.encode under inference_mode."""
+
+    def __init__(self, model, threads: int, facts: dict | None = None) -> None:
+        self.model = model
+        self.threads = threads
+        self.facts = facts or {}
+        self.size_mb = state_dict_mb(model)
+
+    def encode(self, texts: list[str], batch_size: int):
+        import numpy as np
+        import torch
+
+        with torch.inference_mode():
+            out = self.model.encode(texts, batch_size=batch_size, show_progress_bar=False, convert_to_tensor=True)
+        return np.asarray(out.float().cpu().numpy(), dtype=np.float32)
+
+
 def versions(*modules: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
 

@@ -1,9 +1,12 @@
-"""torch routes: the fp32 baseline, bf16, and dynamic int8 per engine and weight granularity.
+"""torch routes: the fp32 baseline, bf16, dynamic int8 per engine and weight granularity, and the compiled
+routes (torch.compile of fp32; static int8 through PT2E), which `compiled` builds.
 
 `import torch` below is the PyTorch package (absolute import), not this module.
 """
 
 from __future__ import annotations
+
+import importlib.util
 
 from tui.core.cpu import CpuProfile
 from tui.core.routes.base import (
@@ -12,11 +15,13 @@ from tui.core.routes.base import (
     RouteSpec,
     RouteUnavailable,
     Runtime,
+    TorchRunner,
     silence_torch_ao_deprecation,
-    state_dict_mb,
 )
 
 TORCH_ENGINES = ("qnnpack", "x86", "fbgemm", "onednn")
+COMPILED_ROUTES = ("torch-compile-fp32", "torch-pt2e-int8")
+PT2E_NEEDS = "torchao not installed: pip install torchao (PT2E quantization moved out of torch.ao into torchao)"
 
 
 def _int8_specs() -> list[RouteSpec]:
@@ -33,23 +38,12 @@ SPECS = (
     RouteSpec("torch-fp32", "torch", "fp32", summary="the fp32 SentenceTransformer: the baseline"),
     RouteSpec("torch-bf16", "torch", "bf16", summary="model weights and compute in bfloat16", needs_bf16=True),
     *_int8_specs(),
+    RouteSpec("torch-compile-fp32", "torch", "fp32",
+              summary="torch.compile (inductor, frozen weights, dynamic shapes) of the fp32 model"),
+    RouteSpec("torch-pt2e-int8", "torch", "int8", granularity="per-channel",
+              summary="static int8: torch.export + torchao X86InductorQuantizer calibrated on other texts, "
+                      "torch.compile'd; int8-mixed-bf16 on bf16 hardware"),
 )
-
-
-class TorchRunner:
-    def __init__(self, model, threads: int, facts: dict | None = None) -> None:
-        self.model = model
-        self.threads = threads
-        self.facts = facts or {}
-        self.size_mb = state_dict_mb(model)
-
-    def encode(self, texts: list[str], batch_size: int):
-        import numpy as np
-        import torch
-
-        with torch.inference_mode():
-            out = self.model.encode(texts, batch_size=batch_size, show_progress_bar=False, convert_to_tensor=True)
-        return np.asarray(out.float().cpu().numpy(), dtype=np.float32)
 
 
 def quantize_dynamic_linear(model, engine: str, granularity: str):
@@ -78,6 +72,10 @@ def prepare(spec: RouteSpec, ctx: PrepareContext) -> TorchRunner:
 
     torch.set_num_threads(ctx.threads)
     model = load_sentence_transformer(ctx.model_dir).eval()
+    if spec.id in COMPILED_ROUTES:
+        from tui.core.routes.compiled import prepare_compiled
+
+        return prepare_compiled(spec, model, ctx)
     if spec.dtype == "fp32":
         return TorchRunner(model, torch.get_num_threads())
     if spec.dtype == "bf16":
@@ -87,11 +85,21 @@ def prepare(spec: RouteSpec, ctx: PrepareContext) -> TorchRunner:
 
 
 def unavailable_on(spec: RouteSpec, cpu: CpuProfile) -> str | None:
+    if spec.id == "torch-pt2e-int8":
+        return _pt2e_unavailable_on(cpu)
     if spec.needs_bf16 and not cpu.has_bf16_hardware:
         return BF16_MISSING
     if spec.engine in ("x86", "fbgemm", "onednn") and cpu.is_arm:
         return f"the {spec.engine} engine is for x86 CPUs; this one is {cpu.arch} (use qnnpack, ORT or OpenVINO)"
     return None
+
+
+def _pt2e_unavailable_on(cpu: CpuProfile) -> str | None:
+    if not cpu.is_x86:
+        return (f"PT2E int8 here uses the X86InductorQuantizer, whose int8 kernels are x86 only; this CPU is "
+                f"{cpu.arch} (use torch-qint8-qnnpack, ORT or OpenVINO)")
+    # Checked here, not as the runtime's required module: the other torch routes do not need torchao.
+    return PT2E_NEEDS if importlib.util.find_spec("torchao") is None else None
 
 
 RUNTIME = Runtime("torch", SPECS, (), "", prepare, unavailable_on)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from tui.core.routes.base import PrepareContext, RouteSpec, RouteUnavailable, Runtime
-from tui.core.routes.torch import TorchRunner
+from tui.core.routes.base import PrepareContext, RouteSpec, RouteUnavailable, Runtime, TorchRunner
 
 SPECS = (
     RouteSpec("torchao-int8", "torchao", "int8", granularity="per-channel",
