@@ -174,7 +174,7 @@ def test_prose_filter_rejects_code_markup_and_fragments(sentence):
 
 def test_default_workload_has_the_asked_sizes_and_names_its_source():
     result = make_workload()
-    assert (len(result.texts), len(result.calibration)) == (256, 64)
+    assert (len(result.texts), len(result.calibration)) == (256, 300)
     assert re.fullmatch(r"default corpus \(\d+ sentences from the Python 3\.\d+ standard library\)", result.source)
     assert result.warnings == ()
 

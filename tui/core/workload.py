@@ -34,6 +34,12 @@ CORPUS_MODULES: tuple[str, ...] = (
 )
 CORPUS_SEED = 0
 
+# nncf's default subset_size: statistics (and SmoothQuant's scales) from many varied texts fit texts not seen.
+DEFAULT_CALIBRATION = 300
+# A file that cannot spare the whole calibration set still calibrates on its own texts if it spares this many: the
+# user's kind of text beats more of the corpus's.
+MIN_FILE_CALIBRATION = 64
+
 MIN_WORDS, MAX_WORDS = 6, 40
 MIN_PROSE_SHARE = 0.8
 BINARY_PROBE_BYTES = 8192
@@ -188,15 +194,16 @@ def make_workload(
     n_texts: int = 256,
     *,
     texts_file: str | os.PathLike[str] | None = None,
-    n_calibration: int = 64,
+    n_calibration: int = DEFAULT_CALIBRATION,
     seed: int = 0,
 ) -> Workload:
     """Measured texts plus a disjoint calibration set, from the default corpus or a file.
 
     Texts are a seeded random pick kept in their original order. A file shorter than asked is used
-    whole (never repeated); when it cannot also supply the whole calibration set, calibration comes from
-    the default corpus instead. Either way no calibration text equals a measured one (ignoring case and
-    spacing), so static quantization is never calibrated on what is then measured.
+    whole (never repeated); calibration takes the file's other texts, as many as it can spare, and comes
+    from the default corpus instead when it spares fewer than MIN_FILE_CALIBRATION. Either way no
+    calibration text equals a measured one (ignoring case and spacing), so static quantization is never
+    calibrated on what is then measured; a calibration set smaller than asked is named in the warnings.
     """
     if n_texts < 1:
         raise WorkloadError(f"number of texts must be at least 1 (got {n_texts})")
@@ -227,10 +234,20 @@ def _file_workload(path: Path, n_texts: int, n_calibration: int, seed: int) -> W
         warnings.append(f"{path} has {len(texts)} texts (asked for {n_texts}); measuring all of them")
     calibration = _without(rest, texts)[:n_calibration]  # the file may repeat a measured line
     if len(calibration) < n_calibration:
-        # Calibrating on the user's own kind of text is best, but a short file cannot spare any.
-        calibration = _without(_corpus(), texts)[:n_calibration]
-        warnings.append(f"calibration texts come from the default corpus: {path} has too few texts to spare")
+        calibration, warning = _short_file_calibration(path, calibration, texts, n_calibration)
+        warnings.append(warning)
     return Workload(texts, calibration, str(path), fingerprint(texts), tuple(warnings))
+
+
+def _short_file_calibration(path: Path, spare: tuple[str, ...], texts: tuple[str, ...],
+                            n_calibration: int) -> tuple[tuple[str, ...], str]:
+    """The calibration set when a file cannot spare all that was asked, and the warning that says where it came from."""
+    if len(spare) >= MIN_FILE_CALIBRATION:
+        return spare, (f"only {len(spare)} calibration texts left in {path} after the measured ones "
+                       f"(asked for {n_calibration})")
+    # Calibrating on the user's own kind of text is best, but a short file cannot spare enough.
+    corpus_calibration = _without(_corpus(), texts)[:n_calibration]
+    return corpus_calibration, f"calibration texts come from the default corpus: {path} has too few texts to spare"
 
 
 def _pick(pool: Sequence[str], n_texts: int, seed: int) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -15,7 +15,8 @@ from tui.core.routes.onnx import onnx_fp32
 SPECS = (
     RouteSpec("openvino-fp32", "openvino", "fp32", summary="OpenVINO IR, fp32 inference precision"),
     RouteSpec("openvino-int8", "openvino", "int8", granularity="per-channel",
-              summary="OpenVINO static int8 from nncf.quantize (transformer preset), calibrated on other texts"),
+              summary="OpenVINO static int8 from nncf.quantize (transformer preset), calibrated on other texts; "
+                      "SmoothQuant off or at one of two alphas, whichever is closer to fp32 on held-out texts"),
     RouteSpec("openvino-bf16", "openvino", "bf16", summary="OpenVINO IR, bf16 inference precision (AVX512-BF16/AMX)",
               needs_bf16=True),
     RouteSpec("openvino-int8-bf16", "openvino", "int8", granularity="per-channel",
@@ -24,7 +25,7 @@ SPECS = (
 
 
 def prepare(spec: RouteSpec, ctx: PrepareContext):
-    from tui.core.openvino_route import OpenVinoEncoder, convert_openvino_fp32, quantize_openvino_int8
+    from tui.core.openvino_route import OpenVinoEncoder, convert_openvino_fp32, quantize_openvino_int8, recipe_key
     from tui.core.workload import fingerprint as texts_fingerprint
 
     fp32_onnx = onnx_fp32(ctx)
@@ -39,8 +40,9 @@ def prepare(spec: RouteSpec, ctx: PrepareContext):
         def build_int8(d: Path) -> dict:
             return quantize_openvino_int8(ctx.model_dir, xml, d / "model.xml", ctx.calibration)
 
+        # The candidates tried are part of the key: a build that tried other settings is another artefact.
         entry, facts = cached(ctx, "openvino-int8", build_int8, "openvino", "nncf",
-                              extra=texts_fingerprint(ctx.calibration))
+                              extra=f"{texts_fingerprint(ctx.calibration)};{recipe_key()}")
         keep_facts(ctx, facts)
         xml = entry / "model.xml"
     # Stated on every route: left alone, the CPU plugin picks bf16 on bf16 hardware.
