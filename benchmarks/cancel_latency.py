@@ -29,12 +29,19 @@ def still_a_worker(process: psutil.Process) -> bool:
         return False
 
 
+def sigint_as_in_a_terminal() -> None:
+    """Started in the background by a non-interactive shell, we inherit SIGINT ignored, and qtui leaves an
+    ignored signal alone: give the child Ctrl-C as a foreground program in a terminal has it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def one_cancel(after_rounds: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "r.json"
         proc = subprocess.Popen([sys.executable, "-m", "tui", "bench", "--routes", "torch-fp32,torch-qint8-x86",
                                  "--rounds", "1000", "--time-budget", "600", "--json", str(report)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=sigint_as_in_a_terminal)
         rounds = 0
         for line in proc.stderr:
             rounds += line.startswith("round")

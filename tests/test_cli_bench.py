@@ -66,13 +66,20 @@ def test_json_to_stdout_carries_only_json(tmp_path):
     assert json.loads(result.stdout)["schema"] == "qtui.report/1"
 
 
+def sigint_as_in_a_terminal() -> None:
+    """A foreground program gets Ctrl-C; one started in the background by a non-interactive shell (a CI
+    runner may start the suite so) inherits SIGINT ignored, and qtui rightly leaves an ignored signal alone."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_within_a_second_writes_nothing_and_exits_130(tmp_path):
     out = tmp_path / "r.json"
     proc = subprocess.Popen([sys.executable, "-m", "tui", "bench", "--routes", "torch-fp32,torch-qint8-qnnpack",
                              "--num-texts", "8", "--batch-size", "4", "--threads", "1", "--rounds", "100",
                              "--time-budget", "300", "--json", str(out)],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ, QTUI_CACHE_DIR=str(tmp_path / "cache")))
+                            env=dict(os.environ, QTUI_CACHE_DIR=str(tmp_path / "cache")),
+                            preexec_fn=sigint_as_in_a_terminal)
     for line in proc.stderr:  # wait until rounds are running
         if line.startswith("round"):
             break
