@@ -76,12 +76,8 @@ def spec_peaks(threads: int) -> tuple[dict, list[str], float | None]:
         return {}, ["the CPU's clock is unknown: no spec-sheet peak"], None
     peaks = {"fp32": roof.peak_fp32_gflops, "int8": roof.peak_int8_gops}
     notes = list(roof.assumptions)
-    bf16 = getattr(roof, "peak_bf16_gflops", None)
-    if bf16 is None and cpu.has("avx512_bf16"):
-        bf16 = 2 * roof.peak_fp32_gflops
-        notes.append("bf16 spec peak taken as 2× fp32: VDPBF16PS does 2 bf16 products per fp32 lane")
-    if bf16:
-        peaks["bf16"] = bf16
+    if roof.peak_bf16_gflops:
+        peaks["bf16"] = roof.peak_bf16_gflops
     return peaks, notes, cpu.max_mhz / 1000 if cpu.max_mhz else None
 
 

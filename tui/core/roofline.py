@@ -84,10 +84,6 @@ class Roofline:
     assumptions: tuple[str, ...]
     peak_bf16_gflops: float | None = None
 
-    def percent(self, gflops: float, dtype: str) -> float:
-        peak = self.peak_int8_gops if dtype in ("qint8", "int8") else self.peak_fp32_gflops
-        return 100.0 * gflops / peak if peak else 0.0
-
 
 def roofline(cpu: CpuProfile, threads: int) -> Roofline | None:
     """Peak rates for `threads` cores of this CPU, or None when its clock is unknown."""
