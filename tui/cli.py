@@ -163,7 +163,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from tui.core.cpu import CpuInfoError, CpuProfile
+    from tui.core.cpu import CpuInfoError
     from tui.core.report import (
         ReportError,
         attach_diagnosis,
@@ -171,6 +171,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         format_advice,
         format_roofline,
         load_report,
+        report_cpu,
         to_markdown,
         write_atomic,
     )
@@ -179,7 +180,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         if args.markdown:
             check_writable(args.markdown)
         doc = load_report(args.report)
-        cpu = CpuProfile.from_json(doc["env"]["cpu"], source="report")
+        cpu = report_cpu(doc)
     except (ReportError, CpuInfoError) as exc:
         raise UserError(str(exc)) from None
     attach_diagnosis(doc, cpu)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from tui.core.cpu import CpuProfile
 from tui.core.engines import int8_capability, recommend
-from tui.core.profile import OpProfile, amdahl_bound
+from tui.core.profile import LINEAR, OpProfile, amdahl_bound
 from tui.core.recipes import recipe_for
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
@@ -131,23 +131,20 @@ class Facts:
         return p.linear_share if p and p.linear_share > 0 else None
 
 
-def fmt_speedup(r: dict) -> str:
-    s = r["speedup"]
-    lo, hi = s["ci95"]
-    ci = f", 95 % CI {lo:.2f}–{hi:.2f}" if lo is not None else ""
-    return f"{s['point']:.2f}×{ci}"
-
-
-def ci_text(r: dict) -> str:
+def ci_text(r: dict) -> str | None:
     lo, hi = r["speedup"]["ci95"]
-    return f"95 % CI {lo:.2f}–{hi:.2f}" if lo is not None else "no CI yet"
+    return f"95 % CI {lo:.2f}–{hi:.2f}" if lo is not None else None
+
+
+def fmt_speedup(r: dict) -> str:
+    ci = ci_text(r)
+    return f"{r['speedup']['point']:.2f}×" + (f", {ci}" if ci else "")
 
 
 def fmt_route(f: Facts, r: dict) -> str:
-    s, tp = r["speedup"], f.throughput(r["id"])
-    lo, hi = s["ci95"]
-    details = ([f"95 % CI {lo:.2f}–{hi:.2f}"] if lo is not None else []) + ([f"{tp:.0f} sent/s"] if tp else [])
-    return f"{r['id']} ran at {s['point']:.2f}× of fp32" + (f" ({'; '.join(details)})" if details else "")
+    tp = f.throughput(r["id"])
+    details = [d for d in (ci_text(r), f"{tp:.0f} sent/s" if tp else None) if d]
+    return f"{r['id']} ran at {r['speedup']['point']:.2f}× of fp32" + (f" ({'; '.join(details)})" if details else "")
 
 
 def _best(routes: list[dict]) -> dict | None:
@@ -205,7 +202,7 @@ def finding(f: Facts) -> Finding:
         fair = (f"; {best['vs_best_fp32']['point']:.2f}× the fastest fp32 route, {best_fp32}"
                 if best.get("vs_best_fp32") and best_fp32 not in (None, "torch-fp32") else "")
         return Finding("faster", f"int8 is {best['speedup']['point']:.2f}× faster than fp32 here ({best['id']}, "
-                       f"{ci_text(best)}, cosine {f.cosine(best['id']):.4f}{fair}){but}: "
+                       f"{ci_text(best) or 'no CI yet'}, cosine {f.cosine(best['id']):.4f}{fair}){but}: "
                        f"what would gain more, then the caveats.")
     if faster:
         best = _best(faster)
@@ -300,16 +297,10 @@ def no_avx2(cpu: CpuProfile, f: Facts) -> Advice | None:
 
 def _linear_speedup(base: OpProfile, q: OpProfile) -> float | None:
     """fp32 Linear time over the int8 route's Linear time (activation quantization included), same batch."""
-    q_linear = q.ms.get("quantized Linear", 0.0) + q.ms.get("dense Linear", 0.0) + q.ms.get("quantize/dequantize", 0.0)
-    fp32_linear = base.ms.get("dense Linear", 0.0) + base.ms.get("quantized Linear", 0.0)
+    q_linear, fp32_linear = q.linear_work_ms, base.ms_of(*LINEAR)
     if q_linear <= 0 or fp32_linear <= 0 or base.batch_size != q.batch_size:
         return None
     return fp32_linear / q_linear
-
-
-def _rest_ms(p: OpProfile) -> float:
-    """Time outside the Linear layers and their activation quantization."""
-    return p.total_ms - sum(p.ms.get(c, 0.0) for c in ("dense Linear", "quantized Linear", "quantize/dequantize"))
 
 
 def unquantized_share(cpu: CpuProfile, f: Facts) -> Advice | None:
@@ -322,7 +313,7 @@ def unquantized_share(cpu: CpuProfile, f: Facts) -> Advice | None:
     point = best["speedup"]["point"]
     q = f.profile(best["id"])
     k_measured = _linear_speedup(base, q) if q else None
-    rest = sorted(((c, ms) for c, ms in base.ms.items() if c not in ("dense Linear", "quantized Linear")),
+    rest = sorted(((c, ms) for c, ms in base.ms.items() if c not in LINEAR),
                   key=lambda x: -x[1])
     rest_text = ", ".join(f"{c} {ms / base.total_ms:.0%}" for c, ms in rest[:3] if ms > 0)
     evidence = (f"Profiling one batch of {base.batch_size} in fp32: Linear layers take {share:.0%} of the time; "
@@ -336,7 +327,7 @@ def unquantized_share(cpu: CpuProfile, f: Facts) -> Advice | None:
                  f"{predicted:.2f}× if only the Linear layers change.")
     evidence += " " + _amdahl_against_measurement(f, best, predicted, share, base, q, k_measured)
     if q:
-        q_rest = _rest_ms(q) / q.total_ms if q.total_ms else 0.0
+        q_rest = q.rest_ms / q.total_ms if q.total_ms else 0.0
         evidence += (f" In {best['id']}'s own profile, {q_rest:.0%} of the time is now in the ops it leaves in "
                      f"fp32.")
         title = f"{q_rest:.0%} of {best['id']}'s time is in fp32 ops that dynamic int8 does not touch"
@@ -350,7 +341,7 @@ def unquantized_share(cpu: CpuProfile, f: Facts) -> Advice | None:
                   f"{fmt_route(f, whole_graph)} — no better than torch's on this CPU.")
     elif q and k_measured:
         # If the fp32 rest ran at the Linear layers' measured speed-up too.
-        gain = q.total_ms / (q.total_ms - _rest_ms(q) + _rest_ms(q) / k_measured)
+        gain = q.total_ms / (q.total_ms - q.rest_ms + q.rest_ms / k_measured)
         basis = "estimated from the profiles: the fp32 ops sped up like the Linear layers did"
         effect = f"Up to {gain:.2f}× over {best['id']}; not measured in this run: add --routes ort-qint8,openvino-int8."
     else:
@@ -370,10 +361,10 @@ def _amdahl_against_measurement(f: Facts, best: dict, predicted: float, share: f
     if lo <= predicted:
         return f"Measured: {fmt_route(f, best)}, {point / predicted:.0%} of that prediction."
     over = point / predicted - 1
-    if q and _rest_ms(q) < _rest_ms(base) * 0.95:
+    if q and q.rest_ms < base.rest_ms * 0.95:
         return (f"Measured: {fmt_route(f, best)}, {over:.0%} above the prediction — its assumption that only the "
-                f"Linear layers change failed: the other ops took {_rest_ms(base):.1f} ms in fp32's profile and "
-                f"{_rest_ms(q):.1f} ms in {best['id']}'s.")
+                f"Linear layers change failed: the other ops took {base.rest_ms:.1f} ms in fp32's profile and "
+                f"{q.rest_ms:.1f} ms in {best['id']}'s.")
     if k_measured:
         return (f"Measured: {fmt_route(f, best)}, {over:.0%} above the prediction — the profiled batch is not "
                 f"representative of the timed rounds (one batch of {base.batch_size}, profiler overhead included).")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+LINEAR = ("dense Linear", "quantized Linear")
 CATEGORIES = ("quantized Linear", "dense Linear", "quantize/dequantize", "attention", "GELU", "LayerNorm",
               "embedding", "other")
 
@@ -42,12 +43,25 @@ class OpProfile:
     total_ms: float
     batch_size: int
 
+    def ms_of(self, *categories: str) -> float:
+        return sum(self.ms.get(c, 0.0) for c in categories)
+
     def share(self, *categories: str) -> float:
-        return sum(self.ms.get(c, 0.0) for c in categories) / self.total_ms if self.total_ms else 0.0
+        return self.ms_of(*categories) / self.total_ms if self.total_ms else 0.0
 
     @property
     def linear_share(self) -> float:
-        return self.share("dense Linear", "quantized Linear")
+        return self.share(*LINEAR)
+
+    @property
+    def linear_work_ms(self) -> float:
+        """The Linear layers with their activation quantization: what int8 replaces."""
+        return self.ms_of(*LINEAR, "quantize/dequantize")
+
+    @property
+    def rest_ms(self) -> float:
+        """Everything outside the Linear layers and their activation quantization."""
+        return self.total_ms - self.linear_work_ms
 
     def to_json(self) -> dict:
         return {"ms": {c: round(self.ms.get(c, 0.0), 3) for c in CATEGORIES}, "total_ms": round(self.total_ms, 3),

@@ -257,13 +257,14 @@ def format_summary(doc: dict) -> str:
     if doc.get("sweep"):
         lines += ["", format_sweep(doc["sweep"])]
     if doc.get("roofline"):
-        lines += ["", format_roofline(doc["roofline"], doc["routes"], _report_cpu(doc))]
+        lines += ["", format_roofline(doc["roofline"], doc["routes"], report_cpu(doc))]
     if doc.get("advice") or doc.get("finding"):
         lines += ["", format_advice(doc["advice"], finding=doc.get("finding"))]
     return "\n".join(lines)
 
 
-def _report_cpu(doc: dict):
+def report_cpu(doc: dict):
+    """The CPU a report was measured on: what its advice and roofline are judged against."""
     from tui.core.cpu import CpuProfile
 
     return CpuProfile.from_json(doc["env"]["cpu"], source="report")
