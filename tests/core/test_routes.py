@@ -107,3 +107,12 @@ def test_a_torch_without_torch_ao_makes_the_route_unavailable(tmp_path, monkeypa
 
 def test_packaged_model_exists():
     assert (packaged_model_dir() / "modules.json").is_file()
+
+
+def test_a_package_only_one_route_needs_is_asked_for_after_the_hardware():
+    from dataclasses import replace
+
+    spec = replace(ROUTES["torch-pt2e-int8"], requires=("qtui_no_such_module",), requires_hint="pip install it")
+    assert static_unavailability(spec, ZEN3) == "qtui_no_such_module not installed: pip install it"
+    assert "x86 only" in static_unavailability(spec, GRAVITON3)  # no pip for a CPU that cannot run it
+    assert static_unavailability(replace(spec, requires=()), ZEN3) is None

@@ -58,15 +58,16 @@ def parse_routes(value: str | None) -> list[str]:
     return [BASELINE] + [i for i in dict.fromkeys(ids) if i != BASELINE]
 
 
-def _not_installed(runtime: Runtime) -> str | None:
-    missing = runtime.missing_modules()
-    return f"{', '.join(missing)} not installed: {runtime.install_hint}" if missing else None
+def _not_installed(missing: list[str], hint: str) -> str | None:
+    return f"{', '.join(missing)} not installed: {hint}" if missing else None
 
 
 def static_unavailability(spec: RouteSpec, cpu: CpuProfile) -> str | None:
-    """A reason this route cannot run here that is knowable without importing torch, else None."""
+    """A reason this route cannot run here that is knowable without importing torch, else None. A package only
+    this route needs is asked for last: a CPU that cannot run it at all should not send the user to pip."""
     runtime = RUNTIMES[spec.backend]
-    return _not_installed(runtime) or runtime.unavailable_on(spec, cpu)
+    return (_not_installed(runtime.missing_modules(), runtime.install_hint) or runtime.unavailable_on(spec, cpu)
+            or _not_installed(spec.missing_modules(), spec.requires_hint))
 
 
 def prepare(spec: RouteSpec, ctx: PrepareContext) -> Runner:
@@ -74,7 +75,8 @@ def prepare(spec: RouteSpec, ctx: PrepareContext) -> Runner:
     runtime = RUNTIMES.get(spec.backend)
     if runtime is None:
         raise RouteUnavailable(f"unknown backend {spec.backend}")
-    why = _not_installed(runtime)
+    why = (_not_installed(runtime.missing_modules(), runtime.install_hint)
+           or _not_installed(spec.missing_modules(), spec.requires_hint))
     if why:
         raise RouteUnavailable(why)
     return runtime.prepare(spec, ctx)

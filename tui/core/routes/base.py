@@ -24,6 +24,11 @@ class RouteSpec:
     granularity: str | None = None  # "per-tensor" | "per-channel" | None
     summary: str = ""
     needs_bf16: bool = False  # computes in bf16 (some or all of it): needs bf16 hardware
+    requires: tuple[str, ...] = ()  # modules this route needs beyond its runtime's (checked after the hardware)
+    requires_hint: str = ""  # how to install them
+
+    def missing_modules(self) -> list[str]:
+        return _missing(self.requires)
 
 
 class RouteError(ValueError):
@@ -65,7 +70,12 @@ class Runtime:
     unavailable_on: Callable[[RouteSpec, CpuProfile], str | None] = lambda spec, cpu: None  # hardware reasons
 
     def missing_modules(self) -> list[str]:
-        return [m for m in self.required_modules if importlib.util.find_spec(m) is None]
+        return _missing(self.required_modules)
+
+
+def _missing(modules: tuple[str, ...]) -> list[str]:
+    """The importable names among `modules` that are not installed (found without importing them)."""
+    return [m for m in modules if importlib.util.find_spec(m) is None]
 
 
 BF16_MISSING = ("no bf16 hardware on this CPU (needs avx512_bf16/AMX on x86, bf16 on ARM); it would emulate bf16, "

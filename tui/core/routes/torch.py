@@ -6,8 +6,6 @@ routes (torch.compile of fp32; static int8 through PT2E), which `compiled` build
 
 from __future__ import annotations
 
-import importlib.util
-
 from tui.core.cpu import CpuProfile
 from tui.core.routes.base import (
     BF16_MISSING,
@@ -21,7 +19,6 @@ from tui.core.routes.base import (
 
 TORCH_ENGINES = ("qnnpack", "x86", "fbgemm", "onednn")
 COMPILED_ROUTES = ("torch-compile-fp32", "torch-pt2e-int8")
-PT2E_NEEDS = "torchao not installed: pip install torchao (PT2E quantization moved out of torch.ao into torchao)"
 
 
 def _int8_specs() -> list[RouteSpec]:
@@ -42,7 +39,9 @@ SPECS = (
               summary="torch.compile (inductor, frozen weights, dynamic shapes) of the fp32 model"),
     RouteSpec("torch-pt2e-int8", "torch", "int8", granularity="per-channel",
               summary="static int8: torch.export + torchao X86InductorQuantizer calibrated on other texts, "
-                      "torch.compile'd; int8-mixed-bf16 on bf16 hardware"),
+                      "torch.compile'd; int8-mixed-bf16 on bf16 hardware",
+              requires=("torchao",), requires_hint="pip install torchao (PT2E quantization moved out of torch.ao "
+                                                    "into torchao)"),
 )
 
 
@@ -98,8 +97,7 @@ def _pt2e_unavailable_on(cpu: CpuProfile) -> str | None:
     if not cpu.is_x86:
         return (f"PT2E int8 here uses the X86InductorQuantizer, whose int8 kernels are x86 only; this CPU is "
                 f"{cpu.arch} (use torch-qint8-qnnpack, ORT or OpenVINO)")
-    # Checked here, not as the runtime's required module: the other torch routes do not need torchao.
-    return PT2E_NEEDS if importlib.util.find_spec("torchao") is None else None
+    return None
 
 
 RUNTIME = Runtime("torch", SPECS, (), "", prepare, unavailable_on)
