@@ -105,7 +105,9 @@ def check_clean_exit(t: Tmux, marker: str, pressed_q_at: float, code: int = 0) -
     t.keys("typed-by-a-person", "Enter")
     shown = t.wait_for("GOT[typed-by-a-person]", 5)
     assert shown.count("typed-by-a-person") == 2, shown  # echoed as typed, then read back
-    # And an interactive shell works.
+    # And an interactive shell works. Typed before bash's prompt (`bash-5.2# ` without an rc file), the tty
+    # echoes the command on a line of its own, which is typeahead, not qtui output: wait for the prompt first.
+    t.wait_for("bash-", 5)
     t.keys("echo SANE-$((6*7))", "Enter")
     t.wait_for("SANE-42", 5)
     assert "Traceback" not in t.seen
