@@ -48,6 +48,7 @@ def prepare(spec: RouteSpec, ctx: PrepareContext):
     # Stated on every route: left alone, the CPU plugin picks bf16 on bf16 hardware.
     precision = "bf16" if spec.needs_bf16 else "f32"
     encoder = OpenVinoEncoder(xml, ctx.model_dir, threads=ctx.threads, inference_precision=precision)
+    encoder.artefact = xml  # the IR the runtime compiled (benchmarks reuse it)
     encoder.size_mb = (xml.stat().st_size + xml.with_suffix(".bin").stat().st_size) / 1e6
     encoder.threads = ctx.threads
     encoder.facts = {**ctx.facts, **encoder_facts(encoder)}
