@@ -272,6 +272,8 @@ class QtuiApp(App):
             table.phase(event)
             if event.phase in ("preparing", "profiling", "sweeping"):
                 status.update(f"{event.phase} {event.route_id}…")
+            elif event.phase == "inspecting":
+                status.update("int8 missed the cosine threshold: quantizing each Linear layer alone to find why…")
             elif event.phase == "rebatching":
                 status.update(f"re-encoding texts alone and with other neighbours: {event.route_id}…")
             elif event.phase == "calibrating":

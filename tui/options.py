@@ -66,6 +66,9 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                    help="time for the measured rounds after preparation (default 60)")
     p.add_argument("--min-cosine", type=cosine_threshold, default=0.99, metavar="C",
                    help="least mean cosine to fp32 for a route to be recommended (default 0.99)")
+    p.add_argument("--no-rescue", action="store_true",
+                   help="when an int8 route misses --min-cosine, skip the layer pass that quantizes each Linear "
+                        "layer alone to find the ones breaking it (seconds to minutes; cached per model and texts)")
 
 
 def default_options() -> argparse.Namespace:
@@ -112,4 +115,5 @@ def build_plan(args: argparse.Namespace):
         routes = [*routes, sweep_route] if sweep_route not in routes else routes
     return Plan(model=model, workload=workload, routes=tuple(routes), cpu=cpu, batch_size=args.batch_size,
                 threads=threads, max_rounds=args.rounds, time_budget_s=args.time_budget,
-                min_cosine=args.min_cosine, worker_env=worker_env, sweep_route=sweep_route)
+                min_cosine=args.min_cosine, worker_env=worker_env, sweep_route=sweep_route,
+                layers=not getattr(args, "no_rescue", False))

@@ -32,6 +32,9 @@ class StderrProgress:
             return f"  {event.route_id:<30} preparing…"
         if isinstance(event, RoutePhase) and event.phase == "rebatching" and event.route_id == BASELINE:
             return "batch invariance: re-encoding texts alone and with other neighbours (fp32 and int8 routes)…"
+        if isinstance(event, RoutePhase) and event.phase == "inspecting":
+            return ("layers: int8 missed the cosine threshold; quantizing each Linear layer alone on calibration "
+                    "texts to find the ones that break it (cached for the next run)…")
         if isinstance(event, RoutePhase) and event.phase == "calibrating":
             return "calibrating: measuring this CPU's GEMM ceilings per dtype (cached for the next run)…"
         if isinstance(event, RouteReady):

@@ -4,7 +4,7 @@ import pytest
 
 from tests.conftest import FIXTURES
 from tests.synthetic import BASE, doc, fp32_profile, route
-from tui.core.advice import diagnose
+from tui.core.advice import diagnose, explain
 from tui.core.cpu import CpuProfile, load_cpuinfo_file
 
 ZEN3 = load_cpuinfo_file(FIXTURES / "cpuinfo" / "amd-zen3-epyc-7r13.txt")  # AVX2, no VNNI, 2 cores
@@ -253,3 +253,38 @@ def test_batch_dependence_is_silent_when_int8_vectors_move_no_more_than_negligib
     d = doc([with_invariance(BASE, 1 - 1e-9), with_invariance(route("openvino-int8", 5.4, cosine=0.998), 1 - 1e-6),
              route("torch-qint8-x86", 2.7, cosine=0.95)])  # not checked: no claim either way
     assert "batch-dependence" not in codes(ZEN3, d)
+
+
+def layer(name, loss, channel_ratio=60.0, outliers=3, max_abs=76.0, p999=13.8):
+    return {"name": name, "max_abs": max_abs, "p999_abs": p999, "ratio": max_abs / p999,
+            "channel_ratio": channel_ratio, "outlier_channels": outliers, "cosine_loss": loss}
+
+
+def with_layers(d, *layers):
+    return {**d, "layers": {"scheme": "int8 …", "texts": 32, "source": "calibration texts", "layers": list(layers)}}
+
+
+def test_activation_outliers_names_the_costly_outlier_layers_and_leads_the_accuracy_advice():
+    d = with_layers(doc([BASE, route("torch-qint8-x86", 2.5, cosine=0.95), route("torch-qint8-x86-perchannel", 2.4,
+                                                                               cosine=0.975)]),
+                    layer("encoder.layer.2.attention.output.dense", 0.0067),
+                    layer("encoder.layer.4.attention.output.dense", 0.0039),
+                    layer("encoder.layer.0.output.dense", 0.0012, channel_ratio=21, outliers=1),  # real, but cheap
+                    layer("encoder.layer.3.intermediate.dense", 0.004, channel_ratio=3, outliers=0))  # no outliers
+    diagnosis = explain(ZEN3, d)
+    accuracy = [a for a in diagnosis.advice if a.code in ("activation-outliers", "accuracy-per-tensor")]
+    assert [a.code for a in accuracy] == ["activation-outliers", "accuracy-per-tensor"]
+    a = accuracy[0]
+    assert all(f"encoder.layer.{i}.attention.output.dense" in a.evidence for i in (2, 4))
+    assert "encoder.layer.0.output.dense" not in a.evidence and "intermediate" not in a.evidence
+    assert "60× the median channel" in a.evidence and "−0.0067" in a.evidence and "0.0106" in a.effect
+
+
+def test_activation_outliers_is_silent_when_int8_meets_the_threshold_or_no_outlier_layer_costs_much():
+    costly = layer("encoder.layer.2.attention.output.dense", 0.0067)
+    fine = doc([BASE, route("torch-qint8-x86-perchannel", 2.4, cosine=0.993)])
+    assert "activation-outliers" not in codes(ZEN3, with_layers(fine, costly))
+    missed = doc([BASE, route("torch-qint8-x86", 2.5, cosine=0.95)])
+    cheap = layer("encoder.layer.0.output.dense", 0.0012, channel_ratio=21, outliers=1)
+    assert "activation-outliers" not in codes(ZEN3, with_layers(missed, cheap))
+    assert "activation-outliers" not in codes(ZEN3, missed)  # no layer evidence: no claim

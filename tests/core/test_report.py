@@ -117,3 +117,13 @@ def test_summary_and_markdown_show_batch_invariance_with_the_floor_and_the_route
         assert "torch-fp32 1.000000 / 1.000000 (fp32 floor)" in text
         assert "torch-qint8-x86 0.919000 / 1.000000 ✗" in text and "openvino-int8 1.000000 / 1.000000 ✗" not in text
     assert "Batch invariance" not in format_summary(doc([BASE, route("a", 2.0, "faster", 0.995)]))
+
+
+def test_summary_lists_the_costliest_layers_when_the_report_has_layer_evidence():
+    layer = {"name": "encoder.layer.2.attention.output.dense", "max_abs": 76.0, "p999_abs": 13.8, "ratio": 5.5,
+             "channel_ratio": 75.3, "outlier_channels": 3, "cosine_loss": 0.0067}
+    d = {**doc([BASE, route("a", 2.0, "faster", 0.95)]),
+         "layers": {"scheme": "int8 s", "texts": 32, "source": "calibration texts", "layers": [layer]}}
+    text = format_summary(d)
+    assert "encoder.layer.2.attention.output.dense  0.0067" in text and "75×" in text and "32 calibration texts" in text
+    assert "encoder.layer.2.attention.output.dense" in to_markdown(d)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from tui.core.cpu import CpuProfile
 from tui.core.engines import int8_capability, recommend
 from tui.core.invariance import BatchInvariance, above_floor
+from tui.core.layers import LayerEvidence
 from tui.core.profile import LINEAR, OpProfile, amdahl_bound
 from tui.core.recipes import recipe_for
 
@@ -493,6 +494,44 @@ def noisy(cpu: CpuProfile, f: Facts) -> Advice | None:
                   None, 1.0, MEASURED, "trust")
 
 
+# A layer that alone spends this share of the accuracy budget (1 − min cosine) is a culprit, not noise.
+CULPRIT_SHARE = 0.25
+
+
+def activation_outliers(cpu: CpuProfile, f: Facts) -> Advice | None:
+    """int8 below the threshold, and the layer evidence shows which layers' outlier channels cost it."""
+    missed = [r for r in f.int8() if r.get("accuracy") and not f.accurate(r)]
+    evidence_doc = f.doc.get("layers") or {}
+    layers = [LayerEvidence.from_json(d) for d in evidence_doc.get("layers") or []]
+    if not missed or not layers:
+        return None
+    budget = 1 - f.min_cosine
+    culprits = [e for e in layers if e.outlier and e.cosine_loss >= CULPRIT_SHARE * budget]
+    if not culprits:
+        return None
+    culprits.sort(key=lambda e: -e.cosine_loss)
+    best_missed = _best(missed)
+    named = "; ".join(f"{e.name}: max |x| {e.max_abs:.1f} = {e.channel_ratio:.0f}× the median channel "
+                      f"({e.outlier_channels} outlier channel{'s' if e.outlier_channels != 1 else ''}; "
+                      f"{e.ratio:.1f}× its 99.9th percentile), cosine −{e.cosine_loss:.4f} when int8 alone"
+                      for e in culprits[:5])
+    more = f" (and {len(culprits) - 5} more)" if len(culprits) > 5 else ""
+    evidence = (f"{best_missed['id']} has mean cosine {f.cosine(best_missed['id']):.4f} < {f.min_cosine}. Quantizing "
+                f"each of the {len(layers)} Linear layers alone on {evidence_doc.get('texts', '?')} "
+                f"{evidence_doc.get('source', 'texts')} ({evidence_doc.get('scheme', 'int8')}): {len(culprits)} "
+                f"layer{'s' if len(culprits) != 1 else ''} with outlier input channels each cost at least "
+                f"{CULPRIT_SHARE:.0%} of the {budget:.3f} cosine budget — {named}{more}. One per-tensor "
+                "activation scale is set by those channels and leaves the other values a few int8 steps.")
+    lost = sum(e.cosine_loss for e in culprits)
+    return Advice("activation-outliers", "high", f"Outlier channels in {len(culprits)} layer"
+                  f"{'s' if len(culprits) != 1 else ''} break int8 accuracy", evidence,
+                  "Keep those layers in fp32 (or bf16) and quantize the rest, or smooth the outliers into the "
+                  "weights before quantizing (SmoothQuant).",
+                  f"Their losses, measured one layer at a time, add up to {lost:.4f} of mean cosine; the mixed "
+                  "route's own speed and cosine are not measured in this run.",
+                  None, 1.0, MEASURED, "caveat")
+
+
 def accuracy_per_tensor(cpu: CpuProfile, f: Facts) -> Advice | None:
     offenders = [r for r in f.torch_int8() if r.get("granularity") == "per-tensor" and r.get("accuracy")
                  and not f.accurate(r)]
@@ -606,7 +645,8 @@ def batch_dependence(cpu: CpuProfile, f: Facts) -> Advice | None:
 
 # Also the last tie-break: of two items with the same group, gain and basis, the earlier rule's comes first.
 RULES: tuple[Callable[[CpuProfile, Facts], Advice | None], ...] = (
-    noisy, engine_mismatch, no_avx2, no_int8_dot, threads, small_workload, accuracy_per_tensor, better_backend,
+    noisy, engine_mismatch, no_avx2, no_int8_dot, threads, small_workload, activation_outliers, accuracy_per_tensor,
+    better_backend,
     bf16_better, unquantized_share, batch_dependence, fp32_fast_path,
 )
 
@@ -617,7 +657,8 @@ def _rank_key(found: Finding):
     def key(a: Advice) -> tuple:
         group = next(i for i, kinds in enumerate(groups) if a.kind in kinds)
         # A measured effect is a fact about this machine; an estimate is a model's (often upper) bound.
-        return group, a.basis != MEASURED, -round(a.gain, 3)
+        # Equal gains (accuracy caveats have none): the more severe first, then rule order.
+        return group, a.basis != MEASURED, -round(a.gain, 3), SEVERITY_ORDER.get(a.severity, 9)
 
     return key
 

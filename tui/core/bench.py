@@ -51,6 +51,7 @@ class Plan:
     cache_root: Path | None = None  # None: the platformdirs cache
     profile: bool = True  # profile one batch per torch route after the rounds (for the diagnosis)
     invariance: bool = True  # after the rounds: does a text's vector depend on its batch? (fp32 and int8 routes)
+    layers: bool = True  # when int8 misses min_cosine: each Linear's input range and int8 sensitivity
     ceilings: bool = True  # measure (or read from the cache) the GEMM ceilings per dtype, for the roofline
     sweep_route: str | None = None  # crossover sweep of this route vs fp32 over batch size × tokens
     sweep_cells: tuple[tuple[int, int], ...] = tuple((b, t) for b in (1, 8, 32) for t in (8, 32, 128))
@@ -94,6 +95,7 @@ class BenchResult:
     sweep: dict | None = None  # {"route", "cells": [{"batch_size", "seq_len", "speedup", ...}]}
     ceilings: dict | None = None  # core.ceilings.measure_ceilings() of this CPU, plus "cache": "hit" | "miss"
     best_fp32: str | None = None  # the fastest fp32 route measured: the fair fp32 to beat
+    layers: dict | None = None  # {"scheme", "texts", "layers": [LayerEvidence.to_json()], "cache"}
 
 
 # ---------------------------------------------------------------------------------------------- worker
@@ -194,6 +196,12 @@ def _worker_main(conn, spec: RouteSpec, setup: dict) -> None:
             command = conn.recv()
             if command == ("profile",):
                 conn.send(("profile", _profile(runner, texts, batch_size)))
+                continue
+            if command == ("layers",):
+                from tui.core.layers import layer_evidence
+
+                found = layer_evidence(runner.model, setup["calibration"], batch_size)
+                conn.send(("layers", [e.to_json() for e in found]))
                 continue
             if command == ("invariance",):
                 from tui.core.invariance import measure
@@ -430,6 +438,8 @@ def run(plan: Plan, emit: Callable[[Event], None], cancel: Callable[[], bool] = 
                 _profile_all(workers, result, emit, cancel, fail)
             if plan.invariance:
                 _invariance_all(workers, result, emit, cancel, fail)
+            if plan.layers and BASELINE in workers and _int8_missed(result, plan.min_cosine):
+                result.layers = _layers(plan, workers[BASELINE], emit, cancel)
             if plan.ceilings and BASELINE in workers:
                 result.ceilings = _ceilings(plan, workers[BASELINE], emit, cancel)
             if plan.sweep_route and plan.sweep_route in workers and BASELINE in workers:
@@ -565,6 +575,38 @@ def _invariance_all(workers, result, emit, cancel, fail) -> None:
             continue
         if message[0] == "invariance":
             result.routes[rid].batch_invariance = message[1]
+
+
+def _int8_missed(result: BenchResult, min_cosine: float) -> bool:
+    return any(r.accuracy is not None and r.accuracy.cosine_mean < min_cosine and r.spec.dtype in ("qint8", "int8")
+               for r in result.routes.values())
+
+
+def _layers(plan: Plan, worker: Worker, emit, cancel) -> dict | None:
+    """Which Linear layers break int8: from the cache, else measured by the fp32 worker after the rounds."""
+    from tui.core import layers
+    from tui.core.routes import runtime_versions
+    from tui.core.workload import fingerprint
+
+    texts = plan.workload.calibration
+    if not texts:
+        return None
+    key = layers.layers_cache_key(plan.model.fingerprint, fingerprint(texts), runtime_versions().get("torch", ""))
+    summary = {"scheme": layers.SCHEME, "texts": min(len(texts), layers.SENSITIVITY_TEXTS),
+               "source": "calibration texts"}
+    cached = layers.CACHE.load(plan.cache_root, key)
+    if isinstance(cached, list):
+        return {**summary, "layers": cached, "cache": "hit"}
+    emit(RoutePhase(BASELINE, "inspecting"))
+    try:
+        worker.send("layers")
+        message = worker.receive(cancel, timeout=900)
+    except WorkerDied:
+        return None
+    if message[0] != "layers":
+        return None
+    layers.CACHE.store(plan.cache_root, key, message[1])
+    return {**summary, "layers": message[1], "cache": "miss"}
 
 
 def _ceilings(plan: Plan, worker: Worker, emit, cancel) -> dict | None:

@@ -13,16 +13,14 @@ torch is imported inside functions only: detection and reports must not pay for 
 from __future__ import annotations
 
 import contextlib
-import json
-import os
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from tui.core.cache import cache_key, default_cache_dir
+from tui.core.cache import cache_key
 from tui.core.cpu import CpuProfile
+from tui.core.json_cache import JsonCache
 
 SCHEMA = "qtui.ceilings/1"
 
@@ -232,19 +230,12 @@ def ceilings_cache_key(cpu: CpuProfile, threads: int, engine: str | None, torch_
                      str(threads), engine or "", torch_version)
 
 
-def _entry_path(cache_root: Path | None, key: str) -> Path:
-    return Path(cache_root or default_cache_dir()) / "ceilings" / f"{key}.json"
+CACHE = JsonCache("ceilings", SCHEMA, "ceilings")
 
 
 def load_cached(cache_root: Path | None, key: str) -> dict | None:
     """The ceilings stored under `key`, or None when absent, unreadable or not a ceilings entry."""
-    try:
-        entry = json.loads(_entry_path(cache_root, key).read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(entry, dict) or entry.get("schema") != SCHEMA or entry.get("key") != key:
-        return None
-    ceilings = entry.get("ceilings")
+    ceilings = CACHE.load(cache_root, key)
     fp32 = ceilings.get("fp32") if isinstance(ceilings, dict) else None
     if not isinstance(fp32, dict) or not isinstance(fp32.get("gflops"), (int, float)):
         return None
@@ -252,17 +243,4 @@ def load_cached(cache_root: Path | None, key: str) -> dict | None:
 
 
 def store(cache_root: Path | None, key: str, ceilings: dict) -> None:
-    """Write the entry atomically (temp file + rename); a cache that cannot be written is skipped."""
-    text = json.dumps({"schema": SCHEMA, "key": key, "ceilings": ceilings}, indent=1)
-    path = _entry_path(cache_root, key)
-    temp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(temp, path)
-    except OSError:
-        if temp:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
+    CACHE.store(cache_root, key, ceilings)

@@ -22,7 +22,8 @@ class RunStarted:
 @dataclass(frozen=True)
 class RoutePhase:
     route_id: str
-    phase: str  # "starting" | "loading" | "preparing" | "measuring" | "profiling" | "rebatching" | "sweeping"
+    # "starting" | "loading" | "preparing" | "measuring" | "profiling" | "rebatching" | "inspecting" | "sweeping"
+    phase: str
 
 
 @dataclass(frozen=True)

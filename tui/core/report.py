@@ -103,6 +103,7 @@ def build_document(result) -> dict:
         "baseline_noise": _noise_json(result.baseline_noise),
         "recommendation": recommend_route(routes, plan.min_cosine, result.best_fp32),
         "sweep": result.sweep,
+        "layers": result.layers,
         "advice": [],
     }
     shape = EncoderShape.from_model_dir(plan.model.path)
@@ -257,6 +258,8 @@ def format_summary(doc: dict) -> str:
     invariance = format_batch_invariance(doc)
     if invariance:
         lines += ["", invariance]
+    if doc.get("layers"):
+        lines += ["", format_layers(doc["layers"])]
     if doc.get("sweep"):
         lines += ["", format_sweep(doc["sweep"])]
     if doc.get("roofline"):
@@ -289,6 +292,19 @@ def format_batch_invariance(doc: dict) -> str | None:
     return (f"Batch invariance (worst cosine between a text's vectors in the run's batches of {first.batch_size} and "
             f"alone / in other batches; {first.texts_alone} texts alone, {first.texts_rebatched} re-batched): "
             + ", ".join(cells))
+
+
+def format_layers(layers: dict, shown: int = 5) -> str:
+    """The Linear layers that cost int8 the most accuracy, measured one at a time, with their input ranges."""
+    from tui.core.layers import LayerEvidence
+
+    found = [LayerEvidence.from_json(d) for d in layers.get("layers") or []]
+    rows = [[e.name, f"{e.cosine_loss:.4f}", f"{e.max_abs:.1f}", f"{e.ratio:.1f}×", f"{e.channel_ratio:.0f}×",
+             str(e.outlier_channels)] for e in found[:shown]]
+    return (f"Layers that cost int8 the most ({len(found)} Linear layers, each int8 alone on {layers.get('texts')} "
+            f"{layers.get('source', 'texts')}; {layers.get('scheme', '')}):\n"
+            + format_table(["layer", "cosine lost", "max |x|", "max/p99.9", "top/median channel", "outlier ch."],
+                           rows))
 
 
 def format_sweep(sweep: dict) -> str:
@@ -369,6 +385,8 @@ def to_markdown(doc: dict) -> str:
     invariance = format_batch_invariance(doc)
     if invariance:
         lines += [invariance, ""]
+    if doc.get("layers"):
+        lines += ["```", format_layers(doc["layers"]), "```", ""]
     if doc.get("finding"):
         lines += ["## Finding", "", doc["finding"]["headline"], ""]
     if doc.get("advice"):
