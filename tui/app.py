@@ -257,7 +257,16 @@ class QtuiApp(App):
     # ----------------------------------------------------------------------------------- messages
 
     def on_core_event(self, message: CoreEvent) -> None:
-        from tui.core.events import RoundDone, RouteFailed, RoutePhase, RouteReady, RunDone, RunStarted, SweepCell
+        from tui.core.events import (
+            RoundDone,
+            RouteAdded,
+            RouteFailed,
+            RoutePhase,
+            RouteReady,
+            RunDone,
+            RunStarted,
+            SweepCell,
+        )
 
         event = message.event
         table, plot, status = self.query_one(RoutesTable), self.query_one(ThroughputPlot), self.query_one(RunStatus)
@@ -278,6 +287,9 @@ class QtuiApp(App):
                 status.update(f"re-encoding texts alone and with other neighbours: {event.route_id}…")
             elif event.phase == "calibrating":
                 status.update("calibrating: measuring this CPU's GEMM ceilings (cached for the next run)…")
+        elif isinstance(event, RouteAdded):
+            table.add(event.route_id)
+            status.update(f"rescue: {event.why}; building {event.route_id}…")
         elif isinstance(event, RouteReady):
             table.ready(event)
         elif isinstance(event, RouteFailed):

@@ -5,7 +5,16 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from tui.core.events import RoundDone, RouteFailed, RoutePhase, RouteReady, RunDone, RunStarted, SweepCell
+from tui.core.events import (
+    RoundDone,
+    RouteAdded,
+    RouteFailed,
+    RoutePhase,
+    RouteReady,
+    RunDone,
+    RunStarted,
+    SweepCell,
+)
 from tui.core.routes import BASELINE
 
 
@@ -37,6 +46,8 @@ class StderrProgress:
                     "texts to find the ones that break it (cached for the next run)…")
         if isinstance(event, RoutePhase) and event.phase == "calibrating":
             return "calibrating: measuring this CPU's GEMM ceilings per dtype (cached for the next run)…"
+        if isinstance(event, RouteAdded):
+            return f"rescue: {event.why}; building {event.route_id} (the fewest layers kept fp32 to reach it)…"
         if isinstance(event, RouteReady):
             size = f", {event.size_mb:.1f} MB" if event.size_mb else ""
             cos = f", cosine {event.accuracy.cosine_mean:.4f}" if event.accuracy is not None else ""

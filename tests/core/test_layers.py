@@ -69,13 +69,19 @@ def test_a_run_on_the_outlier_model_leads_its_accuracy_advice_with_the_injected_
 
     _, _, path = models
     engine = recommend(detect()).engine
-    plan = bench.Plan(model=resolve_model(str(path)), workload=make_workload(32, n_calibration=12),
+    plan = bench.Plan(model=resolve_model(str(path)), workload=make_workload(32, n_calibration=32),
                       routes=("torch-fp32", f"torch-qint8-{engine}-perchannel"), cpu=detect(), batch_size=8,
                       threads=1, max_rounds=2, min_rounds=2, time_budget_s=10, cache_root=tmp_path / "cache",
                       ceilings=False, profile=False, invariance=False)
     doc = build_document(bench.run(plan, lambda event: None, lambda: False))
     assert doc["routes"][1]["accuracy"]["cosine_mean"] < 0.99  # the outliers break per-channel int8 here
-    assert doc["layers"]["cache"] == "miss" and doc["layers"]["texts"] == 12
+    assert doc["layers"]["cache"] == "miss" and doc["layers"]["texts"] == 32
+    # The rescue built and measured a mix in the same run: the injected layers kept fp32, cosine back above 0.99.
+    mixed = next(r for r in doc["routes"] if r["id"] == f"torch-qint8-{engine}-mixed")
+    assert mixed["status"] == "ok" and mixed["speedup"] and mixed["accuracy"]["cosine_mean"] >= 0.99
+    kept = mixed["facts"]["kept_fp32"]
+    assert set(injected_layer_names((2, 4))) <= set(kept) and len(kept) < mixed["facts"]["linear_layers"]
     first_accuracy = next(a for a in doc["advice"] if a["kind"] == "caveat")
-    assert first_accuracy["code"] == "activation-outliers"
+    assert first_accuracy["code"] == "activation-outliers" and first_accuracy["basis"] == "measured"
     assert all(name in first_accuracy["evidence"] for name in injected_layer_names((2, 4)))
+    assert f"keeping {len(kept)} of" in first_accuracy["effect"] and "keep_fp32" in first_accuracy["recipe"]

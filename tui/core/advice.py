@@ -96,7 +96,8 @@ class Facts:
         self.model = doc.get("workload", {}).get("model", "")
 
     def recipe(self, route_id: str) -> str | None:
-        return recipe_for(route_id, self.model, self.doc.get("env", {}).get("threads") or 1)
+        facts = (self.routes.get(route_id) or {}).get("facts") or {}
+        return recipe_for(route_id, self.model, self.doc.get("env", {}).get("threads") or 1, facts)
 
     def ok(self, rid: str) -> dict | None:
         r = self.routes.get(rid)
@@ -523,13 +524,23 @@ def activation_outliers(cpu: CpuProfile, f: Facts) -> Advice | None:
                 f"{CULPRIT_SHARE:.0%} of the {budget:.3f} cosine budget — {named}{more}. One per-tensor "
                 "activation scale is set by those channels and leaves the other values a few int8 steps.")
     lost = sum(e.cosine_loss for e in culprits)
+    mixes = [r for r in f.measured() if r["id"].endswith("-mixed") and r.get("accuracy")]
+    mix = _best([r for r in mixes if f.accurate(r)]) or _best(mixes)
+    if mix:
+        facts = mix.get("facts") or {}
+        effect = (f"{mix['id']}, keeping {facts.get('kept', '?')} of {facts.get('linear_layers', '?')} Linear "
+                  f"layers in fp32 (the most sensitive first): mean cosine {f.cosine(mix['id']):.4f} on the "
+                  f"measured texts at {fmt_speedup(mix)}.")
+        basis, gain = MEASURED, 1.0
+    else:
+        effect = (f"Their losses, measured one layer at a time, add up to {lost:.4f} of mean cosine; no mixed route "
+                  "was measured in this run (torch dynamic routes get one unless --no-rescue).")
+        basis, gain = "estimated from each layer's loss measured alone, summed", 1.0
     return Advice("activation-outliers", "high", f"Outlier channels in {len(culprits)} layer"
                   f"{'s' if len(culprits) != 1 else ''} break int8 accuracy", evidence,
                   "Keep those layers in fp32 (or bf16) and quantize the rest, or smooth the outliers into the "
-                  "weights before quantizing (SmoothQuant).",
-                  f"Their losses, measured one layer at a time, add up to {lost:.4f} of mean cosine; the mixed "
-                  "route's own speed and cosine are not measured in this run.",
-                  None, 1.0, MEASURED, "caveat")
+                  "weights before quantizing (SmoothQuant).", effect,
+                  f.recipe(mix["id"]) if mix else None, gain, basis, "caveat")
 
 
 def accuracy_per_tensor(cpu: CpuProfile, f: Facts) -> Advice | None:

@@ -25,7 +25,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from tui.core.cpu import CpuProfile
-from tui.core.events import Event, RoundDone, RouteFailed, RoutePhase, RouteReady, RunDone, RunStarted, SweepCell
+from tui.core.events import (
+    Event,
+    RoundDone,
+    RouteAdded,
+    RouteFailed,
+    RoutePhase,
+    RouteReady,
+    RunDone,
+    RunStarted,
+    SweepCell,
+)
 from tui.core.models import ModelRef
 from tui.core.routes import BASELINE, ROUTES, RouteSpec, static_unavailability
 from tui.core.workload import Workload
@@ -172,6 +182,7 @@ def _worker_main(conn, spec: RouteSpec, setup: dict) -> None:
             model_dir=Path(setup["model_dir"]), model_fingerprint=setup["model_fingerprint"],
             threads=setup["threads"], calibration=setup["calibration"],
             cache_root=Path(setup["cache_root"]) if setup["cache_root"] else None, scratch=Path(setup["scratch"]),
+            layer_order=tuple(setup["layer_order"]), min_cosine=setup["min_cosine"],
         )
         texts, batch_size = setup["texts"], setup["batch_size"]
         start = time.perf_counter()
@@ -394,6 +405,8 @@ def _setup_for(plan: Plan, spec: RouteSpec, run_dir: Path) -> dict:
         "texts": list(plan.workload.texts),
         "batch_size": plan.batch_size,
         "noise_floor": spec.id == BASELINE,
+        "min_cosine": plan.min_cosine,
+        "layer_order": [],  # filled in for the rescue's routes, from the layer evidence
     }
 
 
@@ -425,11 +438,14 @@ def run(plan: Plan, emit: Callable[[Event], None], cancel: Callable[[], bool] = 
             if why:
                 fail(rid, "unavailable", why)
         for rid in plan.routes:
-            if result.routes[rid].status == "pending":
+            if result.routes[rid].status == "pending" and not ROUTES[rid].rescue:  # those need the layers first
                 emit(RoutePhase(rid, "starting"))
                 workers[rid] = Worker(mpctx, ROUTES[rid], _setup_for(plan, ROUTES[rid], run_dir))
 
         baseline_embeddings = _prepare_all(plan, workers, result, emit, cancel, fail)
+        if result.routes[BASELINE].status == "ok":
+            _rescue(plan, workers, result, emit, cancel, fail, lambda spec, order: Worker(
+                mpctx, spec, {**_setup_for(plan, spec, run_dir), "layer_order": order}), baseline_embeddings)
         if result.routes[BASELINE].status != "ok":
             result.stop_reason = f"the fp32 baseline could not run ({result.routes[BASELINE].why})"
         else:
@@ -438,8 +454,6 @@ def run(plan: Plan, emit: Callable[[Event], None], cancel: Callable[[], bool] = 
                 _profile_all(workers, result, emit, cancel, fail)
             if plan.invariance:
                 _invariance_all(workers, result, emit, cancel, fail)
-            if plan.layers and BASELINE in workers and _int8_missed(result, plan.min_cosine):
-                result.layers = _layers(plan, workers[BASELINE], emit, cancel)
             if plan.ceilings and BASELINE in workers:
                 result.ceilings = _ceilings(plan, workers[BASELINE], emit, cancel)
             if plan.sweep_route and plan.sweep_route in workers and BASELINE in workers:
@@ -461,11 +475,10 @@ def run(plan: Plan, emit: Callable[[Event], None], cancel: Callable[[], bool] = 
     return result
 
 
-def _prepare_all(plan, workers, result, emit, cancel, fail):
-    """Prepare routes one at a time (quantization timings stay honest), baseline first."""
+def _prepare_all(plan, workers, result, emit, cancel, fail, baseline=None):
+    """Prepare routes one at a time (quantization timings stay honest), baseline first (or given)."""
     from tui.core import accuracy
 
-    baseline = None
     for rid in list(workers):
         worker = workers.get(rid)
         if worker is None:
@@ -505,7 +518,7 @@ def _measure(plan, workers, result, emit, cancel, fail, stats) -> None:
     rng = random.Random(plan.seed)
     start = time.monotonic()
     for round_index in range(plan.max_rounds):
-        order = [rid for rid in plan.routes if rid in workers]
+        order = [rid for rid in result.routes if rid in workers]
         rng.shuffle(order)
         for rid in order:
             emit(RoutePhase(rid, "measuring"))
@@ -580,6 +593,51 @@ def _invariance_all(workers, result, emit, cancel, fail) -> None:
 def _int8_missed(result: BenchResult, min_cosine: float) -> bool:
     return any(r.accuracy is not None and r.accuracy.cosine_mean < min_cosine and r.spec.dtype in ("qint8", "int8")
                for r in result.routes.values())
+
+
+def _mixes_wanted(plan: Plan, result: BenchResult) -> dict[str, str]:
+    """Rescue route id → why it is built: asked for, or a torch dynamic int8 engine whose routes all missed."""
+    wanted = {rid: "asked for with --routes" for rid in plan.routes if ROUTES[rid].rescue}
+    by_engine: dict[str, list] = {}
+    for r in result.routes.values():
+        if r.spec.backend == "torch" and r.spec.dtype == "qint8" and not r.spec.rescue and r.accuracy is not None:
+            by_engine.setdefault(r.spec.engine, []).append(r)
+    for engine, routes in by_engine.items():
+        if all(r.accuracy.cosine_mean < plan.min_cosine for r in routes):
+            best = max(routes, key=lambda r: r.accuracy.cosine_mean)
+            wanted.setdefault(f"torch-qint8-{engine}-mixed", f"{best.spec.id} has cosine "
+                              f"{best.accuracy.cosine_mean:.4f} < {plan.min_cosine}")
+    return {rid: why for rid, why in wanted.items() if rid in ROUTES}
+
+
+def _rescue(plan, workers, result, emit, cancel, fail, start_worker, baseline_embeddings) -> None:
+    """Preparation, before the rounds: when int8 misses the threshold, the layer evidence, then a mixed route
+    per engine that missed — measured in the rounds like any other route."""
+    if not plan.layers or not (_int8_missed(result, plan.min_cosine) or any(ROUTES[r].rescue for r in plan.routes)):
+        for rid in plan.routes:
+            if ROUTES[rid].rescue and result.routes[rid].status == "pending":
+                fail(rid, "unavailable", "no int8 route missed --min-cosine: nothing to rescue" if plan.layers
+                     else "--no-rescue: the layer pass and the search were skipped")
+        return
+    result.layers = _layers(plan, workers[BASELINE], emit, cancel)
+    wanted = _mixes_wanted(plan, result)
+    order = [e["name"] for e in (result.layers or {}).get("layers", [])]
+    for rid, why in wanted.items():
+        if rid not in result.routes:
+            result.routes[rid] = RouteResult(ROUTES[rid])
+            emit(RouteAdded(rid, why))
+        if result.routes[rid].status != "pending":
+            continue
+        if not order:
+            fail(rid, "unavailable", "the layer evidence could not be measured, so there is nothing to mix from")
+            continue
+        reason = static_unavailability(ROUTES[rid], plan.cpu)
+        if reason:
+            fail(rid, "unavailable", reason)
+            continue
+        emit(RoutePhase(rid, "starting"))
+        workers[rid] = start_worker(ROUTES[rid], order)
+        _prepare_all(plan, {rid: workers[rid]}, result, emit, cancel, fail, baseline_embeddings)
 
 
 def _layers(plan: Plan, worker: Worker, emit, cancel) -> dict | None:

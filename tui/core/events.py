@@ -62,9 +62,16 @@ class SweepCell:
 
 
 @dataclass(frozen=True)
+class RouteAdded:
+    """A route the run builds on its own after preparing the others (the rescue's mixed routes)."""
+    route_id: str
+    why: str
+
+
+@dataclass(frozen=True)
 class RunDone:
     result: BenchResult
     cancelled: bool
 
 
-Event = RunStarted | RoutePhase | RouteReady | RouteFailed | RoundDone | SweepCell | RunDone
+Event = RunStarted | RoutePhase | RouteReady | RouteFailed | RoundDone | SweepCell | RouteAdded | RunDone

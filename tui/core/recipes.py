@@ -13,6 +13,23 @@ def _load_model(model: str) -> str:
     return f"model_dir = {model!r}\n"
 
 
+def _torch_mixed(engine: str, model: str, threads: int, kept: list[str]) -> str:
+    """Per-channel dynamic int8 on every Linear except the layers the rescue kept in fp32."""
+    return (
+        "import torch\nfrom sentence_transformers import SentenceTransformer\n"
+        "from torch.ao.quantization import quantize_dynamic, per_channel_dynamic_qconfig\n\n"
+        + _load_model(model)
+        + f"torch.set_num_threads({threads})\n"
+        + "model = SentenceTransformer(model_dir, device=\"cpu\")\n"
+        f"keep_fp32 = {kept!r}  # measured the most sensitive to int8\n"
+        "names = [n for n, m in model.named_modules()  # every Linear but the kept ones\n"
+        "         if isinstance(m, torch.nn.Linear) and not any(n.endswith(\".\" + k) for k in keep_fp32)]\n"
+        f"torch.backends.quantized.engine = {engine!r}  # set BEFORE quantizing: weights are packed per engine\n"
+        "model = quantize_dynamic(model, dict.fromkeys(names, per_channel_dynamic_qconfig), dtype=torch.qint8)\n"
+        "embeddings = model.encode([\"an example sentence\"], batch_size=32)\n"
+    )
+
+
 def _torch_int8(engine: str, per_channel: bool, model: str, threads: int) -> str:
     qconfig = "per_channel_dynamic_qconfig" if per_channel else "default_dynamic_qconfig"
     return (
@@ -155,8 +172,13 @@ def _openvino(int8: bool, model: str, threads: int, length_bucket: int = 0) -> s
                    "embeddings = encoder.encode([\"an example sentence\"], batch_size=32)\n")
 
 
-def recipe_for(route_id: str, model: str = "", threads: int = 1) -> str | None:
-    """Python reproducing `route_id`, or None for the baseline (nothing to change) and unknown ids."""
+def recipe_for(route_id: str, model: str = "", threads: int = 1, facts: dict | None = None) -> str | None:
+    """Python reproducing `route_id`, or None for the baseline (nothing to change) and unknown ids; `facts` are
+    the route's from its report (a mixed route's recipe needs the layers it kept)."""
+    if route_id.startswith("torch-qint8-") and route_id.endswith("-mixed"):
+        kept = (facts or {}).get("kept_fp32")
+        engine = route_id.removeprefix("torch-qint8-").removesuffix("-mixed")
+        return _torch_mixed(engine, model, threads, list(kept)) if isinstance(kept, list) else None
     if route_id.startswith("torch-qint8-"):
         rest = route_id.removeprefix("torch-qint8-")
         engine, _, suffix = rest.partition("-")

@@ -79,7 +79,7 @@ def build_document(result) -> dict:
 
     plan = result.plan
     texts = len(plan.workload.texts)
-    routes = [route_document(result.routes[rid], texts) for rid in plan.routes]
+    routes = [route_document(r, texts) for r in result.routes.values()]  # the run's, then any the rescue added
     versions = runtime_versions()
     threads = result.routes[BASELINE].threads or plan.threads
     doc = {

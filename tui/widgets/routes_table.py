@@ -101,6 +101,12 @@ class RoutesTable(DataTable):
         self.values = {rid: {"status": "queued", "round": 0} for rid in event.route_ids}
         self._layout()
 
+    def add(self, route_id: str) -> None:
+        """A route the run added after it started (the rescue's mixed routes): a row of its own."""
+        if route_id not in self.values:
+            self.values[route_id] = {"status": "queued", "round": 0}
+            self.add_row(*(self._cell(route_id, key.value) for key in self.columns), key=route_id)
+
     def phase(self, event: RoutePhase) -> None:
         if event.phase in ("loading", "preparing", "profiling", "rebatching", "inspecting", "calibrating",
                            "sweeping"):

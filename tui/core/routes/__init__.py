@@ -46,7 +46,7 @@ def parse_routes(value: str | None) -> list[str]:
     if value is None or value == "default":
         ids = list(DEFAULT_ROUTES)
     elif value == "all":
-        ids = list(ROUTES)
+        ids = [rid for rid, spec in ROUTES.items() if not spec.rescue]  # the rescue adds those when needed
     else:
         ids = [v.strip() for v in value.split(",") if v.strip()]
         unknown = [i for i in ids if i not in ROUTES]

@@ -26,6 +26,7 @@ class RouteSpec:
     needs_bf16: bool = False  # computes in bf16 (some or all of it): needs bf16 hardware
     requires: tuple[str, ...] = ()  # modules this route needs beyond its runtime's (checked after the hardware)
     requires_hint: str = ""  # how to install them
+    rescue: bool = False  # built from the layer evidence when int8 misses --min-cosine (not part of "all")
 
     def missing_modules(self) -> list[str]:
         return _missing(self.requires)
@@ -56,6 +57,8 @@ class PrepareContext:
     cache_root: Path | None
     scratch: Path
     facts: dict = field(default_factory=dict)
+    layer_order: tuple[str, ...] = ()  # Linear layers, most int8-sensitive first (rescue routes)
+    min_cosine: float = 0.99  # what a rescue route's mix must reach on calibration texts
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,10 @@ def _int8_specs() -> list[RouteSpec]:
                                f"torch quantize_dynamic(nn.Linear, qint8), engine={engine}, per-tensor weights"))
         specs.append(RouteSpec(f"torch-qint8-{engine}-perchannel", "torch", "qint8", engine, "per-channel",
                                f"torch quantize_dynamic with per_channel_dynamic_qconfig, engine={engine}"))
+        specs.append(RouteSpec(f"torch-qint8-{engine}-mixed", "torch", "qint8", engine, "per-channel",
+                               f"per-channel dynamic int8 (engine={engine}) with the Linear layers most sensitive "
+                               "to int8 kept fp32: the fewest that reach --min-cosine on calibration texts "
+                               "(built by the rescue when int8 misses it)", rescue=True))
     return specs
 
 
@@ -45,7 +49,8 @@ SPECS = (
 )
 
 
-def quantize_dynamic_linear(model, engine: str, granularity: str):
+def quantize_dynamic_linear(model, engine: str, granularity: str, only: list[str] | None = None):
+    """`only`: module names to quantize (the rest stay fp32); None quantizes every nn.Linear."""
     import torch
 
     silence_torch_ao_deprecation()
@@ -61,7 +66,8 @@ def quantize_dynamic_linear(model, engine: str, granularity: str):
         raise RouteUnavailable(f"this torch build has no '{engine}' quantized engine (it has: {', '.join(supported)})")
     torch.backends.quantized.engine = engine  # weights are packed for the engine set at quantization time
     qconfig = per_channel_dynamic_qconfig if granularity == "per-channel" else default_dynamic_qconfig
-    return quantize_dynamic(model, {torch.nn.Linear: qconfig}, dtype=torch.qint8, inplace=False)
+    spec = {torch.nn.Linear: qconfig} if only is None else dict.fromkeys(only, qconfig)
+    return quantize_dynamic(model, spec, dtype=torch.qint8, inplace=False)
 
 
 def prepare(spec: RouteSpec, ctx: PrepareContext) -> TorchRunner:
@@ -79,8 +85,28 @@ def prepare(spec: RouteSpec, ctx: PrepareContext) -> TorchRunner:
         return TorchRunner(model, torch.get_num_threads())
     if spec.dtype == "bf16":
         return TorchRunner(model.to(torch.bfloat16), torch.get_num_threads())
+    if spec.rescue:
+        return _prepare_mixed(spec, model, ctx)
     quantized = quantize_dynamic_linear(model, spec.engine, spec.granularity)
     return TorchRunner(quantized, torch.get_num_threads(), {"engine": torch.backends.quantized.engine})
+
+
+def _prepare_mixed(spec: RouteSpec, model, ctx: PrepareContext) -> TorchRunner:
+    import torch
+
+    from tui.core.rescue import NoMixReachesIt, torch_mix
+
+    if not ctx.layer_order:
+        raise RouteUnavailable("no layer evidence to build the mix from (the rescue runs only when an int8 route "
+                               "misses --min-cosine, and not with --no-rescue)")
+    try:
+        mixed, mix = torch_mix(model, lambda names: quantize_dynamic_linear(model, spec.engine, "per-channel", names),
+                               list(ctx.layer_order), ctx.calibration, ctx.min_cosine)
+    except NoMixReachesIt as exc:
+        raise RouteUnavailable(f"no mix reaches cosine {ctx.min_cosine}: {exc}") from None
+    return TorchRunner(mixed, torch.get_num_threads(), {
+        "engine": torch.backends.quantized.engine, "kept_fp32": list(mix.kept_fp32), "kept": len(mix.kept_fp32),
+        "linear_layers": mix.total, "calibration_cosine": round(mix.cosine, 5), "search_steps": mix.steps})
 
 
 def unavailable_on(spec: RouteSpec, cpu: CpuProfile) -> str | None:

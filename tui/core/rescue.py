@@ -1,0 +1,90 @@
+"""The fastest mix that keeps cosine ≥ the threshold: int8 everywhere except the layers that break it.
+
+The layer evidence ranks every Linear by the cosine it loses when int8 alone. Keeping the top k of that
+ranking in fp32 trades speed for accuracy; the search finds the smallest k whose mix reaches the threshold on
+calibration texts (never the measured ones), by bisection — the cosine rises with k, up to measurement noise,
+so a handful of quantize-and-encode steps replace trying every k. Runs in the route's worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Mix:
+    kept_fp32: tuple[str, ...]  # layer names left in floating point, most sensitive first
+    total: int  # Linear layers the route could quantize
+    cosine: float  # on the calibration texts
+    steps: int  # mixes built and scored by the search
+
+
+class NoMixReachesIt(Exception):
+    """Even with every layer but the least sensitive in fp32 the threshold is missed."""
+
+
+def fewest_kept(order: list[str], score: Callable[[tuple[str, ...]], float], min_cosine: float) -> Mix:
+    """The smallest k such that keeping order[:k] in fp32 scores ≥ min_cosine; `score(kept)` builds and
+    measures that mix. k = len(order) would be plain fp32: not a mix, so never the answer."""
+    scores: dict[int, float] = {}
+
+    def at(k: int) -> float:
+        if k not in scores:
+            scores[k] = score(tuple(order[:k]))
+        return scores[k]
+
+    lo, hi = 0, len(order) - 1  # invariant: the answer, if any, is in [lo, hi]
+    if at(hi) < min_cosine:
+        raise NoMixReachesIt(f"keeping {hi} of {len(order)} Linear layers in fp32 still gives cosine "
+                             f"{scores[hi]:.4f} < {min_cosine}")
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if at(mid) >= min_cosine:
+            hi = mid
+        else:
+            lo = mid + 1
+    return Mix(tuple(order[:lo]), len(order), at(lo), len(scores))
+
+
+def mean_cosine(a, b) -> float:
+    import numpy as np
+
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float((np.einsum("ij,ij->i", a, b) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))).mean())
+
+
+def torch_mix(st_model, quantize: Callable[[list[str]], object], order: list[str], calibration: list[str],
+              min_cosine: float, batch_size: int = 32):
+    """(the mixed model, its Mix); `quantize(module_names)` returns a copy of the model with those quantized."""
+    import torch
+
+    from tui.core.layers import SENSITIVITY_TEXTS, linear_layers
+
+    texts = calibration[:SENSITIVITY_TEXTS]
+    prefix = _prefix_of_transformer(st_model)
+    names = list(linear_layers(st_model))
+    order = [n for n in order if n in names] + [n for n in names if n not in order]
+    with torch.inference_mode():
+        reference = st_model.encode(texts, batch_size=batch_size, show_progress_bar=False)
+    built: dict[tuple[str, ...], object] = {}
+
+    def score(kept: tuple[str, ...]) -> float:
+        model = quantize([prefix + n for n in names if n not in kept])
+        built[kept] = model
+        with torch.inference_mode():
+            return mean_cosine(reference, model.encode(texts, batch_size=batch_size, show_progress_bar=False))
+
+    mix = fewest_kept(order, score, min_cosine)
+    return built[mix.kept_fp32], mix
+
+
+def _prefix_of_transformer(st_model) -> str:
+    """The module-name prefix of the transformer inside the SentenceTransformer ("0.auto_model.")."""
+    from tui.core.layers import transformer_of
+
+    inner = transformer_of(st_model)
+    for name, module in st_model.named_modules():
+        if module is inner:
+            return f"{name}." if name else ""
+    return ""
