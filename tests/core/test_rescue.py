@@ -3,9 +3,12 @@ recipe that reproduces a mix."""
 
 import pytest
 
+from tests.conftest import FIXTURES
+from tui.core.cpu import load_cpuinfo_file
 from tui.core.rescue import NoMixReachesIt, fewest_kept
 
 ORDER = [f"layer{i}" for i in range(10)]
+ZEN3 = load_cpuinfo_file(FIXTURES / "cpuinfo" / "amd-zen3-epyc-7r13.txt")
 
 
 def test_bisection_finds_the_fewest_kept_layers_in_a_few_steps():
@@ -48,6 +51,7 @@ def wanted(routes=("torch-fp32",), **cosines):
 
     class P:  # the plan fields _mixes_wanted reads
         min_cosine = 0.99
+        cpu = ZEN3  # the x86 engine is recommended there
 
     P.routes = routes
     return _mixes_wanted(P, BenchResult(P, results(**cosines), created=""))
@@ -59,6 +63,9 @@ def test_an_engine_gets_a_mixed_route_only_when_all_its_int8_routes_missed():
     assert wanted(torch_qint8_x86=0.948, torch_qint8_x86_perchannel=0.993) == {}  # plain int8 reaches it
     assert wanted(ort_qint8=0.95) == {}  # no torch dynamic route: nothing this rescue can mix
     assert list(wanted(("torch-fp32", "torch-qint8-onednn-mixed"))) == ["torch-qint8-onednn-mixed"]
+    # The recommended engine measured and fine: a missing qnnpack is not worth a mix.
+    assert wanted(torch_qint8_qnnpack=0.966, torch_qint8_x86_perchannel=0.993) == {}
+    assert list(wanted(torch_qint8_qnnpack=0.966)) == ["torch-qint8-qnnpack-mixed"]  # the only engine measured
 
 
 @pytest.mark.slow

@@ -596,12 +596,18 @@ def _int8_missed(result: BenchResult, min_cosine: float) -> bool:
 
 
 def _mixes_wanted(plan: Plan, result: BenchResult) -> dict[str, str]:
-    """Rescue route id → why it is built: asked for, or a torch dynamic int8 engine whose routes all missed."""
+    """Rescue route id → why it is built: asked for, or a torch dynamic int8 engine whose routes all missed —
+    only the engine recommended for this CPU when it was measured (a mix of qnnpack on x86 is never the fastest)."""
+    from tui.core.engines import recommend
+
     wanted = {rid: "asked for with --routes" for rid in plan.routes if ROUTES[rid].rescue}
     by_engine: dict[str, list] = {}
     for r in result.routes.values():
         if r.spec.backend == "torch" and r.spec.dtype == "qint8" and not r.spec.rescue and r.accuracy is not None:
             by_engine.setdefault(r.spec.engine, []).append(r)
+    engine = recommend(plan.cpu).engine
+    if engine in by_engine:
+        by_engine = {engine: by_engine[engine]}
     for engine, routes in by_engine.items():
         if all(r.accuracy.cosine_mean < plan.min_cosine for r in routes):
             best = max(routes, key=lambda r: r.accuracy.cosine_mean)
