@@ -59,6 +59,8 @@ class QtuiApp(App):
         Binding("t", "next_theme", "Theme", id="theme", tooltip="Switch to the next colour theme", show=False),
         Binding("m", "toggle_mouse", "Mouse", id="mouse", show=False,
                 tooltip="Release the mouse so the terminal can select text (m again takes it back)"),
+        Binding("l", "layers", "Layers", id="layers", show=False,
+                tooltip="The Linear layers that cost int8 the most accuracy in the last run, with a bar each"),
         Binding("question_mark", "help", "Help", id="help", tooltip="List every key"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit (cancels a run first)"),
     ]
@@ -205,6 +207,11 @@ class QtuiApp(App):
         self.theme = names[(names.index(self.theme) + 1) % len(names)] if self.theme in names else names[0]
         remember_theme(self.theme)
         self.notify(f"Theme: {self.theme}")
+
+    def action_layers(self) -> None:
+        from tui.screens.layers import LayersScreen
+
+        self.push_screen(LayersScreen(self.document))
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen

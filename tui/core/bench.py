@@ -662,6 +662,7 @@ def _layers(plan: Plan, worker: Worker, emit, cancel) -> dict | None:
     if isinstance(cached, list):
         return {**summary, "layers": cached, "cache": "hit"}
     emit(RoutePhase(BASELINE, "inspecting"))
+    start = time.monotonic()
     try:
         worker.send("layers")
         message = worker.receive(cancel, timeout=900)
@@ -670,7 +671,7 @@ def _layers(plan: Plan, worker: Worker, emit, cancel) -> dict | None:
     if message[0] != "layers":
         return None
     layers.CACHE.store(plan.cache_root, key, message[1])
-    return {**summary, "layers": message[1], "cache": "miss"}
+    return {**summary, "layers": message[1], "cache": "miss", "seconds": round(time.monotonic() - start, 2)}
 
 
 def _ceilings(plan: Plan, worker: Worker, emit, cancel) -> dict | None:

@@ -9,7 +9,12 @@ so a handful of quantize-and-encode steps replace trying every k. Runs in the ro
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+
+from tui.core.cache import cache_key
+from tui.core.json_cache import JsonCache
+
+CACHE = JsonCache("mixes", "qtui.mix/1", "mix")
 
 
 @dataclass(frozen=True)
@@ -18,6 +23,23 @@ class Mix:
     total: int  # Linear layers the route could quantize
     cosine: float  # on the calibration texts
     steps: int  # mixes built and scored by the search
+
+
+def mix_cache_key(route_id: str, model_fingerprint: str, texts_fingerprint: str, order: list[str],
+                  min_cosine: float, torch_version: str) -> str:
+    return cache_key("qtui.mix/1", route_id, model_fingerprint, texts_fingerprint, ",".join(order), str(min_cosine),
+                     torch_version)
+
+
+def mix_to_json(mix: Mix) -> dict:
+    return asdict(mix)
+
+
+def mix_from_json(d) -> Mix | None:
+    try:
+        return Mix(tuple(d["kept_fp32"]), int(d["total"]), float(d["cosine"]), int(d["steps"]))
+    except (TypeError, KeyError, ValueError):
+        return None
 
 
 class NoMixReachesIt(Exception):
@@ -55,8 +77,9 @@ def mean_cosine(a, b) -> float:
 
 
 def torch_mix(st_model, quantize: Callable[[list[str]], object], order: list[str], calibration: list[str],
-              min_cosine: float, batch_size: int = 32):
-    """(the mixed model, its Mix); `quantize(module_names)` returns a copy of the model with those quantized."""
+              min_cosine: float, batch_size: int = 32, known: Mix | None = None):
+    """(the mixed model, its Mix); `quantize(module_names)` returns a copy of the model with those quantized.
+    `known`: a mix the search found before for the same model, texts and order (cached): built, not searched."""
     import torch
 
     from tui.core.layers import SENSITIVITY_TEXTS, linear_layers
@@ -64,6 +87,8 @@ def torch_mix(st_model, quantize: Callable[[list[str]], object], order: list[str
     texts = calibration[:SENSITIVITY_TEXTS]
     prefix = _prefix_of_transformer(st_model)
     names = list(linear_layers(st_model))
+    if known is not None and set(known.kept_fp32) <= set(names):
+        return quantize([prefix + n for n in names if n not in known.kept_fp32]), known
     order = [n for n in order if n in names] + [n for n in names if n not in order]
     with torch.inference_mode():
         reference = st_model.encode(texts, batch_size=batch_size, show_progress_bar=False)

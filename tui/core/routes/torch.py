@@ -94,17 +94,25 @@ def prepare(spec: RouteSpec, ctx: PrepareContext) -> TorchRunner:
 def _prepare_mixed(spec: RouteSpec, model, ctx: PrepareContext) -> TorchRunner:
     import torch
 
-    from tui.core.rescue import NoMixReachesIt, torch_mix
+    from tui.core import rescue
+    from tui.core.workload import fingerprint
 
     if not ctx.layer_order:
         raise RouteUnavailable("no layer evidence to build the mix from (the rescue runs only when an int8 route "
                                "misses --min-cosine, and not with --no-rescue)")
+    order = list(ctx.layer_order)
+    key = rescue.mix_cache_key(spec.id, ctx.model_fingerprint, fingerprint(ctx.calibration), order, ctx.min_cosine,
+                               torch.__version__)
+    known = rescue.mix_from_json(rescue.CACHE.load(ctx.cache_root, key))
     try:
-        mixed, mix = torch_mix(model, lambda names: quantize_dynamic_linear(model, spec.engine, "per-channel", names),
-                               list(ctx.layer_order), ctx.calibration, ctx.min_cosine)
-    except NoMixReachesIt as exc:
+        mixed, mix = rescue.torch_mix(model, lambda names: quantize_dynamic_linear(model, spec.engine, "per-channel",
+                                                                                   names),
+                                      order, ctx.calibration, ctx.min_cosine, known=known)
+    except rescue.NoMixReachesIt as exc:
         raise RouteUnavailable(f"no mix reaches cosine {ctx.min_cosine}: {exc}") from None
-    return TorchRunner(mixed, torch.get_num_threads(), {
+    if known is None:
+        rescue.CACHE.store(ctx.cache_root, key, rescue.mix_to_json(mix))
+    return TorchRunner(mixed, torch.get_num_threads(), {"mix_cache": "hit" if known else "miss",
         "engine": torch.backends.quantized.engine, "kept_fp32": list(mix.kept_fp32), "kept": len(mix.kept_fp32),
         "linear_layers": mix.total, "calibration_cosine": round(mix.cosine, 5), "search_steps": mix.steps})
 
