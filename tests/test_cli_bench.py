@@ -29,7 +29,11 @@ def test_bench_writes_json_markdown_and_a_summary(report):
     assert result.returncode == 0, result.stderr
     doc = json.loads((out / "r.json").read_text())
     assert doc["schema"] == "qtui.report/1" and doc["rounds"] == 2
-    assert [r["id"] for r in doc["routes"]] == ["torch-fp32", "torch-qint8-qnnpack", "torch-qint8-x86"]
+    ids = [r["id"] for r in doc["routes"]]
+    assert ids[:3] == ["torch-fp32", "torch-qint8-qnnpack", "torch-qint8-x86"]
+    # Per-tensor x86 int8 misses 0.99 on some texts: then the rescue adds its mix, and only then.
+    missed = [r["accuracy"]["cosine_mean"] < doc["min_cosine"] for r in doc["routes"][1:3]]
+    assert ids[3:] == (["torch-qint8-x86-mixed"] if missed[1] else []) and bool(doc.get("layers")) == any(missed)
     assert doc["routes"][1]["speedup"]["ci95"][0] <= doc["routes"][1]["speedup"]["point"]
     assert "torch-qint8-qnnpack" in result.stdout and "Recommended:" in result.stdout
     assert "round  2/2" in result.stderr and "Traceback" not in result.stderr
