@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 def tiny_plan(tmp_path, routes, **overrides) -> Plan:
     settings = dict(model=resolve_model(None), workload=make_workload(8, n_calibration=4), routes=tuple(routes),
                     cpu=detect(), batch_size=4, threads=1, max_rounds=3, min_rounds=2, time_budget_s=30,
-                    cache_root=tmp_path / "cache", ceilings=False, layers=False)  # the rescue: tests/core/test_layers.py
+                    cache_root=tmp_path / "cache", ceilings=False, layers=False)  # rescue: test_layers.py
     settings.update(overrides)
     return Plan(**settings)
 
