@@ -177,7 +177,7 @@ def unavailable(counts: tuple[int, ...], why: str, baseline: str) -> dict:
 # ------------------------------------------------------------------------------------------- words
 
 
-def _threads(n: int) -> str:
+def threads_text(n: int) -> str:
     return f"{n} thread" + ("" if n == 1 else "s")
 
 
@@ -188,6 +188,29 @@ def _pct(gain: float | None) -> str:
 def _ci_pct(ci) -> str:
     lo, hi = ci
     return "" if lo is None or hi is None else f" [{_pct(lo)} to {_pct(hi)}]"
+
+
+def medians(sweep: dict, rid: str) -> dict[int, float]:
+    """Thread count → median sent/s of one route, for the counts where it was measured."""
+    return {p["threads"]: m for p in sweep.get("points", []) if (m := _median(p, rid)) is not None}
+
+
+def conclusively_above(sweep: dict, rid: str, a: int, b: int) -> bool:
+    """Whether the route's throughput at `a` threads is above that at `b`, their 95 % CIs apart."""
+    def ci(n: int):
+        p = next((p for p in sweep["points"] if p["threads"] == n), None)
+        entry = next((r for r in p["routes"] if r["id"] == rid), None) if p else None
+        return entry["throughput"]["ci95"] if entry and entry.get("throughput") else [None, None]
+
+    lo_a, hi_b = ci(a)[0], ci(b)[1]
+    return a != b and lo_a is not None and hi_b is not None and lo_a > hi_b
+
+
+def speedup_trend(sweep: dict) -> str:
+    """"2.69× at 1 thread, 1.98× at 2": how the int8 route's paired speedup changes with threads."""
+    parts = [f"{p['speedup']['point']:.2f}× at {threads_text(p['threads'])}" for p in sweep.get("points", [])
+             if p.get("speedup")]
+    return ", ".join(parts) if len(parts) > 1 else ""
 
 
 def route_ids(sweep: dict) -> list[str]:
@@ -213,7 +236,7 @@ def conclusions(sweep: dict) -> list[str]:
             nxt = next(x for x in route_steps if x["from"] == after)
             lines.append(f"{rid}: adding threads stops paying after {after} ({after}→{nxt['to']}: "
                          f"{_pct(nxt['gain'])}{_ci_pct(nxt['ci95'])}, {nxt['efficiency']:.0%} efficient, "
-                         f"{nxt['verdict']}); most throughput with {_threads(s['best_threads'])}, "
+                         f"{nxt['verdict']}); most throughput with {threads_text(s['best_threads'])}, "
                          f"{s['best_median']:.0f} sent/s")
     for rid in route_ids(sweep):
         if not any(s["route"] == rid for s in sweep.get("scaling", [])):
