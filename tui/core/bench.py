@@ -217,6 +217,7 @@ def _worker_main(conn, spec: RouteSpec, setup: dict) -> None:
             if command != ("run",):
                 return
             _maybe_crash(spec.id, "run")
+            _maybe_crash(spec.id, f"run-threads-{setup['threads']}")  # a thread sweep's worker only
             start = time.perf_counter()
             runner.encode(texts, batch_size)
             conn.send(("time", time.perf_counter() - start, _peak_rss_mb()))

@@ -161,7 +161,7 @@ def document(*, baseline: str, route: str | None, route_why: str, counts: tuple[
     all_steps = steps(points, ids) if points else []
     measured_any = any(_median(p, baseline) is not None for p in points)
     if why is None and not measured_any:
-        failures = [f"{r['id']} at {p['threads']} threads: {r['status']} — {r['why']}"
+        failures = [f"{r['id']} at {threads_text(p['threads'])}: {r['status']} — {r['why']}"
                     for p in points for r in p["routes"] if r["status"] != "ok"]
         why = "; ".join(failures) or "no thread count was measured"
     return {"baseline": baseline, "route": route, "route_why": route_why, "counts": list(counts), "rounds": rounds,
@@ -243,14 +243,14 @@ def conclusions(sweep: dict) -> list[str]:
             lines.append(f"{rid}: not available: " + (_failures(sweep, rid) or "no thread count was measured"))
     if not sweep.get("route"):
         lines.append(f"int8: not available: {sweep.get('route_why') or 'no int8 route was measured'}")
-    failures = [f"{r['id']} at {p['threads']} threads: not available: {r['status']} — {r['why']}"
+    failures = [f"{r['id']} at {threads_text(p['threads'])}: not available: {r['status']} — {r['why']}"
                 for p in sweep["points"] for r in p["routes"] if r["status"] != "ok"
                 and any(s["route"] == r["id"] for s in sweep.get("scaling", []))]
     return lines + failures
 
 
 def _failures(sweep: dict, rid: str) -> str:
-    return "; ".join(f"{r['status']} at {p['threads']} threads — {r['why']}" for p in sweep["points"]
+    return "; ".join(f"{r['status']} at {threads_text(p['threads'])} — {r['why']}" for p in sweep["points"]
                      for r in p["routes"] if r["id"] == rid and r["status"] != "ok")
 
 
