@@ -229,7 +229,8 @@ def test_thread_scaling_says_when_more_threads_make_int8_slower():
     assert a.title == "More threads make torch-qint8-x86 slower: 2 threads beat the run's 4"
     assert a.kind == "gain" and a.basis == "measured" and a.gain == pytest.approx(2.0, rel=0.01)
     assert "torch.set_num_threads(2)" in a.fix and "300 vs 150 sent/s" in a.effect
-    assert "2→4: -50 %" in a.evidence and "paired speedup over fp32: 2.50× at 1 thread" in a.evidence
+    assert "2→4: -50 %" in a.evidence and "paired speedup over fp32: 2.5" in a.evidence
+    assert "0.80× at 4 threads" in a.evidence  # int8 gains less from threads than fp32 here
 
 
 def test_thread_scaling_says_when_the_run_used_too_few_threads_and_replaces_the_estimate():
