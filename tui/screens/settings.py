@@ -6,7 +6,7 @@ import argparse
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
@@ -39,7 +39,7 @@ class SettingsScreen(ModalScreen[argparse.Namespace | None]):
         self.settings = settings
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="settings-box"):
+        with VerticalScroll(id="settings-box"):  # 7 fields do not fit in 24 rows: tab scrolls to each
             yield Static("Run settings — Enter in any field applies, Esc cancels.")
             for attr, label, _ in FIELDS:
                 value = getattr(self.settings, attr, None)
