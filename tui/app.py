@@ -303,7 +303,9 @@ class QtuiApp(App):
             status.update(f"sweep {event.done}/{event.total}: batch {event.batch_size} × {event.seq_len} tokens → "
                           f"{event.speedup:.2f}×")
         elif isinstance(event, ThreadsStep):
-            status.update(f"thread sweep {event.done}/{event.total}: {event.threads} threads — {event.stage}"
+            from tui.core.thread_sweep import threads_text
+
+            status.update(f"thread sweep {event.done}/{event.total}: {threads_text(event.threads)} — {event.stage}"
                           + (" · n plots it when the run ends" if event.stage != "done" else ""))
         elif isinstance(event, RunDone):
             status.update("writing the report…")

@@ -142,3 +142,15 @@ def test_no_int8_route_measured_says_why():
     assert rid is None and "torch-qint8-x86 unavailable: not on ARM" in why
     assert ts.pick_route({FP32: fake_route("fp32")}, {}, 0.99) == (None, "no int8 route was in this run (add one "
                                                                         "with --routes)")
+
+
+def test_headless_progress_names_each_count_and_its_numbers():
+    from tui.core.events import ThreadsStep
+    from tui.progress import StderrProgress
+
+    sweep = threads_sweep({FP32: {1: 100, 2: 190}, X86: {1: 250}}, route=X86, failed={(X86, 2): "oom"})
+    assert StderrProgress.describe(ThreadsStep(2, 1, 2, "preparing")) == "thread sweep 2/2: 2 threads — preparing…"
+    assert StderrProgress.describe(ThreadsStep(2, 2, 2, "measuring")) is None
+    line = StderrProgress.describe(ThreadsStep(1, 1, 2, "done", sweep["points"][0]))
+    assert line.startswith("thread sweep 1/2: 1 thread  torch-fp32 100 sent/s  torch-qint8-x86 250 sent/s  2.")
+    assert StderrProgress.describe(ThreadsStep(2, 2, 2, "done", sweep["points"][1])).endswith("torch-qint8-x86 failed")
