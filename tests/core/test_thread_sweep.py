@@ -154,3 +154,17 @@ def test_headless_progress_names_each_count_and_its_numbers():
     line = StderrProgress.describe(ThreadsStep(1, 1, 2, "done", sweep["points"][0]))
     assert line.startswith("thread sweep 1/2: 1 thread  torch-fp32 100 sent/s  torch-qint8-x86 250 sent/s  2.")
     assert StderrProgress.describe(ThreadsStep(2, 2, 2, "done", sweep["points"][1])).endswith("torch-qint8-x86 failed")
+
+
+def test_a_count_beats_another_by_the_ratio_ci_of_the_steps_even_when_the_two_cis_touch():
+    """As measured here under load: 1 thread 283 [182–323] sent/s, 2 threads 114 [94–185] — the two CIs overlap,
+    yet the ratio of the medians is conclusively below 1, which is what the step verdict says too."""
+    one, two = [182, 250, 283, 300, 323], [94, 100, 114, 150, 185]
+    points = [ts.point(n, {FP32: {"status": "ok", "threads_used": n, "seconds": [128 / x for x in tps]}}, 128, FP32,
+                       None) for n, tps in ((1, one), (2, two))]
+    sweep = ts.document(baseline=FP32, route=None, route_why="", counts=(1, 2), rounds=5, points=points)
+    lo1 = points[0]["routes"][0]["throughput"]["ci95"][0]
+    hi2 = points[1]["routes"][0]["throughput"]["ci95"][1]
+    assert lo1 <= hi2  # the per-count CIs touch
+    assert sweep["steps"][0]["verdict"] == "loses"
+    assert ts.conclusively_above(sweep, FP32, 1, 2) and not ts.conclusively_above(sweep, FP32, 2, 1)

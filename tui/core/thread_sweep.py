@@ -196,14 +196,19 @@ def medians(sweep: dict, rid: str) -> dict[int, float]:
 
 
 def conclusively_above(sweep: dict, rid: str, a: int, b: int) -> bool:
-    """Whether the route's throughput at `a` threads is above that at `b`, their 95 % CIs apart."""
-    def ci(n: int):
-        p = next((p for p in sweep["points"] if p["threads"] == n), None)
-        entry = next((r for r in p["routes"] if r["id"] == rid), None) if p else None
-        return entry["throughput"]["ci95"] if entry and entry.get("throughput") else [None, None]
+    """Whether the route's throughput at `a` threads beats that at `b`: the 95 % CI of the ratio of their medians
+    (the statistic of the steps) lies wholly above 1."""
+    from tui.core import stats
 
-    lo_a, hi_b = ci(a)[0], ci(b)[1]
-    return a != b and lo_a is not None and hi_b is not None and lo_a > hi_b
+    def samples(n: int) -> list[float] | None:
+        p = next((p for p in sweep.get("points", []) if p["threads"] == n), None)
+        return _samples(p, rid) if p else None
+
+    at_a, at_b = samples(a), samples(b)
+    if a == b or not at_a or not at_b:
+        return False
+    _, lo, _ = stats.ratio_ci(at_b, at_a)
+    return lo > 1  # NaN (too few samples) compares False: no claim
 
 
 def speedup_trend(sweep: dict) -> str:
