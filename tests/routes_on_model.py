@@ -29,6 +29,7 @@ class RouteRun:
     embeddings: np.ndarray | None = None
     facts: dict | None = None
     prepare_s: float | None = None
+    runner: object | None = None  # the prepared route, for tests that go on using it
 
 
 def run_route(route_id: str, tmp: Path, calibration: list[str] = CALIBRATION, batch_size: int = 4) -> RouteRun:
@@ -51,7 +52,7 @@ def run_route(route_id: str, tmp: Path, calibration: list[str] = CALIBRATION, ba
     except RouteUnavailable as exc:
         return RouteRun(str(exc))
     prepare_s = time.perf_counter() - start
-    return RouteRun(None, runner.encode(TEXTS, batch_size), dict(runner.facts), prepare_s)
+    return RouteRun(None, runner.encode(TEXTS, batch_size), dict(runner.facts), prepare_s, runner)
 
 
 def fp32_reference() -> np.ndarray:

@@ -288,6 +288,8 @@ class QtuiApp(App):
             table.phase(event)
             if event.phase in ("preparing", "profiling", "sweeping"):
                 status.update(f"{event.phase} {event.route_id}…")
+            elif event.phase == "rebatching":
+                status.update(f"re-encoding texts alone and with other neighbours: {event.route_id}…")
             elif event.phase == "calibrating":
                 status.update("calibrating: measuring this CPU's GEMM ceilings (cached for the next run)…")
         elif isinstance(event, RouteReady):

@@ -6,6 +6,7 @@ import sys
 from typing import TextIO
 
 from tui.core.events import RoundDone, RouteFailed, RoutePhase, RouteReady, RunDone, RunStarted, SweepCell, ThreadsStep
+from tui.core.routes import BASELINE
 
 
 class StderrProgress:
@@ -29,6 +30,8 @@ class StderrProgress:
                     f"{event.threads} threads; up to {event.max_rounds} rounds or {event.time_budget_s:.0f} s")
         if isinstance(event, RoutePhase) and event.phase == "preparing":
             return f"  {event.route_id:<30} preparing…"
+        if isinstance(event, RoutePhase) and event.phase == "rebatching" and event.route_id == BASELINE:
+            return "batch invariance: re-encoding texts alone and with other neighbours (fp32 and int8 routes)…"
         if isinstance(event, RoutePhase) and event.phase == "calibrating":
             return "calibrating: measuring this CPU's GEMM ceilings per dtype (cached for the next run)…"
         if isinstance(event, RouteReady):

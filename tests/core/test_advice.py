@@ -213,6 +213,48 @@ def test_when_int8_wins_inaccurately_a_measured_cause_outranks_an_estimated_gain
     assert codes[:2] == ["accuracy-per-tensor", "engine-mismatch"] and codes.index("threads") > 1
 
 
+def test_better_backend_counts_static_and_compiled_torch_routes_as_the_torch_alternative():
+    d = doc([BASE, route("torch-qint8-x86-perchannel", 2.7, cosine=0.993),
+             route("torch-pt2e-int8", 4.2, cosine=0.993), route("openvino-int8", 5.4, cosine=0.998)])
+    a = advice(ZEN3, d, "better-backend")
+    assert a.gain == pytest.approx(5.4 / 4.2) and "torch-pt2e-int8" in a.evidence
+
+
+def test_unquantized_share_offers_torch_static_int8_when_it_is_the_measured_whole_graph_route():
+    base = route("torch-fp32", profile=fp32_profile(linear_ms=70))
+    d = doc([base, route("torch-qint8-x86-perchannel", 1.4, cosine=0.993), route("torch-pt2e-int8", 2.6, cosine=0.993)])
+    a = advice(ZEN3, d, "unquantized-share")
+    assert "torch-pt2e-int8" in a.effect and a.basis == "measured" and a.gain == pytest.approx(2.6 / 1.4)
+
+
+def invariance(worst, mean=None):
+    mean = worst if mean is None else mean
+    return {"texts_alone": 32, "texts_rebatched": 64, "batch_size": 32, "alone_cos_mean": mean,
+            "alone_cos_worst": worst, "order_cos_mean": mean, "order_cos_worst": worst}
+
+
+def with_invariance(r, worst):
+    return {**r, "batch_invariance": invariance(worst)}
+
+
+def test_batch_dependence_names_the_dynamic_route_and_the_static_one_that_holds_still():
+    dynamic = route("torch-qint8-x86-perchannel", 2.7, cosine=0.993)
+    d = doc([with_invariance(BASE, 1 - 1e-9), with_invariance(dynamic, 0.948),
+             with_invariance(route("ort-qint8", 3.4, cosine=0.993), 0.978),
+             with_invariance(route("openvino-int8", 5.4, cosine=0.998), 1.0)])
+    a = advice(ZEN3, d, "batch-dependence")
+    assert a.kind == "caveat" and a.basis == "measured"
+    assert a.title.startswith("torch-qint8-x86-perchannel") and "0.9480" in a.evidence
+    assert "ort-qint8 0.9780" in a.evidence
+    assert "openvino-int8" in a.effect and a.recipe
+
+
+def test_batch_dependence_is_silent_when_int8_vectors_move_no_more_than_negligibly():
+    d = doc([with_invariance(BASE, 1 - 1e-9), with_invariance(route("openvino-int8", 5.4, cosine=0.998), 1 - 1e-6),
+             route("torch-qint8-x86", 2.7, cosine=0.95)])  # not checked: no claim either way
+    assert "batch-dependence" not in codes(ZEN3, d)
+
+
 # --threads-sweep (synthetic sweeps through the real statistics; ZEN3 has 2 physical cores)
 X86_OK = route("torch-qint8-x86", 2.0, cosine=0.995)
 

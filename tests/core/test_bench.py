@@ -55,6 +55,10 @@ def test_a_run_emits_typed_events_and_a_valid_report(tmp_path):
         assert bf16["status"] == "unavailable" and "bf16" in bf16["why"]
     assert doc["workload"]["mean_tokens"] > 3
     assert doc["noise_floor"]["cosine_mean"] > 0.999
+    # Batch invariance: fp32 (the floor) and the int8 route re-encoded the texts alone and re-batched; bf16 not.
+    assert doc["routes"][0]["batch_invariance"]["alone_cos_worst"] > 0.99999
+    assert doc["routes"][1]["batch_invariance"]["texts_alone"] == len(plan.workload.texts)
+    assert bf16.get("batch_invariance") is None
     # The ceilings were measured (a cold cache) for every dtype this CPU has, and each route is judged
     # against its own dtype's bound: a share at most 100 %, or the assumption that failed.
     ceilings = doc["roofline"]["ceilings"]

@@ -103,3 +103,17 @@ def test_the_recommendation_and_summary_compare_with_the_fastest_fp32_route():
     assert "vs best fp32" in summary and "fastest fp32" in summary and "2.50×" in summary and "0.42×" in summary
     # The torch baseline being the fastest fp32 needs no second comparison.
     assert "fastest fp32 route" not in recommend_route(routes, 0.99, "torch-fp32")["why"]
+
+
+def test_summary_and_markdown_show_batch_invariance_with_the_floor_and_the_routes_above_it():
+    def inv(worst):
+        return {"texts_alone": 32, "texts_rebatched": 64, "batch_size": 32, "alone_cos_mean": worst,
+                "alone_cos_worst": worst, "order_cos_mean": 1.0, "order_cos_worst": 1.0}
+
+    d = doc([{**BASE, "batch_invariance": inv(1.0)}, {**route("torch-qint8-x86", 2.0, "faster", 0.995),
+                                                      "batch_invariance": inv(0.919)},
+             {**route("openvino-int8", 4.0, "faster", 0.998), "batch_invariance": inv(1.0)}])
+    for text in (format_summary(d), to_markdown(d)):
+        assert "torch-fp32 1.000000 / 1.000000 (fp32 floor)" in text
+        assert "torch-qint8-x86 0.919000 / 1.000000 ✗" in text and "openvino-int8 1.000000 / 1.000000 ✗" not in text
+    assert "Batch invariance" not in format_summary(doc([BASE, route("a", 2.0, "faster", 0.995)]))

@@ -24,7 +24,7 @@ def test_route_ids_follow_the_design():
     expected = {"torch-fp32", "torch-bf16", "ort-fp32", "ort-qint8", "openvino-fp32", "openvino-int8", "torchao-int8",
                 "openvino-bf16", "openvino-int8-bf16", "torch-compile-fp32", "torch-pt2e-int8"}
     expected |= {f"torch-qint8-{e}{s}" for e in ("qnnpack", "x86", "fbgemm", "onednn") for s in ("", "-perchannel")}
-    expected |= {"ort-qdq-int8"}
+    expected |= {"ort-qdq-int8", "openvino-int8-fixed"}
     assert set(ROUTES) == expected
 
 

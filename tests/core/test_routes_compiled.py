@@ -72,6 +72,20 @@ def test_compiled_fp32_matches_fp32_and_fills_the_kernel_cache(tmp_path):
     assert run.facts["freezing"] is True and run.facts["dynamic"] is True
     assert run.facts["inductor_cache"] == "built" and run.facts["kernels_built"] > 0  # a fresh cache
     assert any((tmp_path / "cache" / "inductor").rglob("*.so"))  # kept for the next run
+    profiling_needs_no_recompile(run.runner)
+
+
+def profiling_needs_no_recompile(runner) -> None:
+    """The profile pass feeds the compiled graph inputs made as encode makes them: no second compilation."""
+    from torch._dynamo.utils import counters
+
+    from tests.routes_on_model import TEXTS
+    from tui.core.profile import profile_runner
+
+    graphs = counters["stats"]["unique_graphs"]
+    profile = profile_runner(runner, TEXTS, 4)
+    assert counters["stats"]["unique_graphs"] == graphs
+    assert profile.linear_work_ms > 0
 
 
 @pytest.mark.slow
@@ -95,6 +109,7 @@ def test_pt2e_int8_is_close_to_fp32_and_states_its_precision(tmp_path):
     assert run.facts["precision"] == ("int8-mixed-bf16" if bf16 else "int8-mixed-fp32")
     assert run.facts["torch-pt2e-int8_cache"] == "built" and run.facts["quantizer"] == "X86InductorQuantizer"
     saved = next((tmp_path / "cache").glob("torch-pt2e-int8-*/model.pt2"))
+    profiling_needs_no_recompile(run.runner)
     assert saved.stat().st_size < 65e6  # int8 Linear weights, fp32 embeddings; fp32 is 91 MB (and so was the
     # program before convert_pt2e's orphaned fp32 weights were dropped)
 

@@ -60,6 +60,7 @@ class Plan:
     worker_env: tuple[tuple[str, str], ...] = ()  # extra environment for workers (ISA simulation)
     cache_root: Path | None = None  # None: the platformdirs cache
     profile: bool = True  # profile one batch per torch route after the rounds (for the diagnosis)
+    invariance: bool = True  # after the rounds: does a text's vector depend on its batch? (fp32 and int8 routes)
     ceilings: bool = True  # measure (or read from the cache) the GEMM ceilings per dtype, for the roofline
     sweep_route: str | None = None  # crossover sweep of this route vs fp32 over batch size × tokens
     sweep_cells: tuple[tuple[int, int], ...] = tuple((b, t) for b in (1, 8, 32) for t in (8, 32, 128))
@@ -85,6 +86,7 @@ class RouteResult:
     vs_best_fp32: object | None = None  # stats.Speedup over the fastest fp32 route (paired the same way)
     facts: dict = field(default_factory=dict)
     profile: dict | None = None  # profile.OpProfile.to_json() of one batch (torch routes)
+    batch_invariance: dict | None = None  # invariance.BatchInvariance.to_json() (fp32 and int8 routes)
 
     def throughput(self, texts: int) -> list[float]:
         return [texts / s for _, s in sorted(self.seconds.items())]
@@ -205,6 +207,11 @@ def _worker_main(conn, spec: RouteSpec, setup: dict) -> None:
             command = conn.recv()
             if command == ("profile",):
                 conn.send(("profile", _profile(runner, texts, batch_size)))
+                continue
+            if command == ("invariance",):
+                from tui.core.invariance import measure
+
+                conn.send(("invariance", measure(runner, texts, embeddings, batch_size).to_json()))
                 continue
             if command[0] == "ceilings":
                 from tui.core.ceilings import measure_ceilings
@@ -435,6 +442,8 @@ def run(plan: Plan, emit: Callable[[Event], None], cancel: Callable[[], bool] = 
             _measure(plan, workers, result, emit, cancel, fail, stats)
             if plan.profile:
                 _profile_all(workers, result, emit, cancel, fail)
+            if plan.invariance:
+                _invariance_all(workers, result, emit, cancel, fail)
             if plan.ceilings and BASELINE in workers:
                 result.ceilings = _ceilings(plan, workers[BASELINE], emit, cancel)
             if plan.sweep_route and plan.sweep_route in workers and BASELINE in workers:
@@ -557,6 +566,23 @@ def _profile_all(workers, result, emit, cancel, fail) -> None:
             continue
         if message[0] == "profile":
             result.routes[rid].profile = message[1]
+
+
+def _invariance_all(workers, result, emit, cancel, fail) -> None:
+    """After the timed rounds: fp32 (the floor) and every int8 route encode some texts again, alone and with
+    other neighbours, to show whether a text's vector depends on its batch."""
+    for rid, worker in list(workers.items()):
+        if rid != BASELINE and ROUTES[rid].dtype not in ("qint8", "int8"):
+            continue
+        emit(RoutePhase(rid, "rebatching"))
+        try:
+            worker.send("invariance")
+            message = worker.receive(cancel)
+        except WorkerDied as exc:
+            fail(rid, "failed", f"died while re-encoding for batch invariance: {exc}")
+            continue
+        if message[0] == "invariance":
+            result.routes[rid].batch_invariance = message[1]
 
 
 def _ceilings(plan: Plan, worker: Worker, emit, cancel) -> dict | None:

@@ -22,7 +22,7 @@ class RunStarted:
 @dataclass(frozen=True)
 class RoutePhase:
     route_id: str
-    phase: str  # "starting" | "loading" | "preparing" | "measuring" | "profiling" | "sweeping"
+    phase: str  # "starting" | "loading" | "preparing" | "measuring" | "profiling" | "rebatching" | "sweeping"
 
 
 @dataclass(frozen=True)

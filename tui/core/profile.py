@@ -97,9 +97,11 @@ def profile_runner(runner, texts: list[str], batch_size: int, passes: int = 3) -
     os.environ.setdefault("KINETO_LOG_LEVEL", "5")  # kineto's start/stop lines are noise here
     batch = texts[:batch_size]
     model = runner.model
-    features = model.preprocess(batch) if hasattr(model, "preprocess") else model.tokenize(batch)
     best = None
     with torch.inference_mode():
+        # Made inside inference mode like encode's: a compiled route's guards tell the two kinds of tensor
+        # apart, and other inputs would make it recompile (~10 s) just to be profiled.
+        features = model.preprocess(batch) if hasattr(model, "preprocess") else model.tokenize(batch)
         model(features)
         for _ in range(passes):
             with profile(activities=[ProfilerActivity.CPU]) as prof:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tui.core.models import DEFAULT_MODEL_NAME
+from tui.core.routes.openvino import LENGTH_BUCKET
 
 
 def _load_model(model: str) -> str:
@@ -134,7 +135,7 @@ def _ort_qdq(model: str, threads: int) -> str:
             "embeddings = encoder.encode([\"an example sentence\"], batch_size=32)\n")
 
 
-def _openvino(int8: bool, model: str, threads: int) -> str:
+def _openvino(int8: bool, model: str, threads: int, length_bucket: int = 0) -> str:
     code = ("# pip install 'qtui-bench[openvino]'   (qtui's own helpers, in tui/core/openvino_route.py)\n"
             "from pathlib import Path\n"
             "from tui.core.onnx_route import export_onnx\n"
@@ -148,7 +149,9 @@ def _openvino(int8: bool, model: str, threads: int) -> str:
                  "quantize_openvino_int8(Path(model_dir), Path(\"model.xml\"), Path(\"model.int8.xml\"), calibration)"
                  "  # nncf, ModelType.TRANSFORMER\n")
         xml = "model.int8.xml"
-    return code + (f"encoder = OpenVinoEncoder(Path({xml!r}), Path(model_dir), threads={threads})\n"
+    fixed = (f", length_bucket={length_bucket})  # static shapes per (batch, length rounded up to "
+             f"{length_bucket}): warm each up once" if length_bucket else ")")
+    return code + (f"encoder = OpenVinoEncoder(Path({xml!r}), Path(model_dir), threads={threads}{fixed}\n"
                    "embeddings = encoder.encode([\"an example sentence\"], batch_size=32)\n")
 
 
@@ -167,6 +170,7 @@ def recipe_for(route_id: str, model: str = "", threads: int = 1) -> str | None:
         "ort-qdq-int8": lambda: _ort_qdq(model, threads),
         "openvino-fp32": lambda: _openvino(False, model, threads),
         "openvino-int8": lambda: _openvino(True, model, threads),
+        "openvino-int8-fixed": lambda: _openvino(True, model, threads, length_bucket=LENGTH_BUCKET),
         "torchao-int8": lambda: ("import torch\nfrom sentence_transformers import SentenceTransformer\n"
                                  "from torchao.quantization import Int8DynamicActivationInt8WeightConfig, quantize_\n\n"
                                  + _load_model(model) + "model = SentenceTransformer(model_dir, device=\"cpu\")\n"

@@ -69,7 +69,7 @@ def route_document(r, texts: int) -> dict:
         "vs_best_fp32": r.vs_best_fp32.to_json() if r.vs_best_fp32 is not None else None,
         "accuracy": r.accuracy.to_json() if r.accuracy is not None else None,
         "size_mb": _round(r.size_mb, 2), "peak_rss_mb": _round(r.peak_rss_mb, 1), "prepare_s": _round(r.prepare_s, 3),
-        "threads": r.threads, "facts": r.facts, "profile": r.profile,
+        "threads": r.threads, "facts": r.facts, "profile": r.profile, "batch_invariance": r.batch_invariance,
     }
 
 
@@ -255,6 +255,9 @@ def format_summary(doc: dict) -> str:
     floor = doc.get("noise_floor")
     if floor:
         lines.append(f"fp32 noise floor (another batch order): cosine {floor['cosine_mean']:.6f}")
+    invariance = format_batch_invariance(doc)
+    if invariance:
+        lines += ["", invariance]
     if doc.get("sweep"):
         lines += ["", format_sweep(doc["sweep"])]
     if doc.get("threads_sweep"):
@@ -271,6 +274,24 @@ def report_cpu(doc: dict):
     from tui.core.cpu import CpuProfile
 
     return CpuProfile.from_json(doc["env"]["cpu"], source="report")
+
+
+def format_batch_invariance(doc: dict) -> str | None:
+    """Per route, the worst cosine between a text's own vectors (alone / with other neighbours); ✗ marks a route
+    whose vectors move with their batch by more than fp32's noise floor."""
+    from tui.core.invariance import BatchInvariance, above_floor
+
+    checked = [(r["id"], BatchInvariance.from_json(r["batch_invariance"])) for r in doc["routes"]
+               if r.get("batch_invariance")]
+    if not checked:
+        return None
+    floor = dict(checked).get(doc.get("baseline", BASELINE))
+    cells = [f"{rid} {inv.alone_worst:.6f} / {inv.order_worst:.6f}"
+             + (" (fp32 floor)" if inv is floor else " ✗" if above_floor(inv, floor) else "") for rid, inv in checked]
+    first = checked[0][1]
+    return (f"Batch invariance (worst cosine between a text's vectors in the run's batches of {first.batch_size} and "
+            f"alone / in other batches; {first.texts_alone} texts alone, {first.texts_rebatched} re-batched): "
+            + ", ".join(cells))
 
 
 def format_sweep(sweep: dict) -> str:
@@ -365,6 +386,9 @@ def to_markdown(doc: dict) -> str:
             lines.append(f"- `{r['id']}` {r['status']}: {r['why']}")
     rec = doc["recommendation"]
     lines += ["", f"**Recommended:** `{rec['route']}` — {rec['why']}", ""]
+    invariance = format_batch_invariance(doc)
+    if invariance:
+        lines += [invariance, ""]
     if doc.get("threads_sweep"):
         lines += ["## Thread scaling", "", format_threads_sweep(doc["threads_sweep"], markdown=True), ""]
     if doc.get("finding"):

@@ -24,8 +24,8 @@ COMPACT_COLUMNS = [("route", "route", 24), ("state", "status", 6), ("sent/s", "t
 # a scrollbar coming and going does not flip the layout.
 COMPACT_BELOW = sum(width + 2 for *_, width in COLUMNS) + 2 + 2
 SHORT_STATUS = {"queued": "·", "loading": "load", "preparing": "prep", "ready": "ready", "profiling": "prof",
-                "calibrating": "calib", "sweeping": "sweep", "ok": "ok", "failed": "FAIL", "unavailable": "n/a",
-                "measuring": "run"}
+                "rebatching": "batch", "calibrating": "calib", "sweeping": "sweep", "ok": "ok", "failed": "FAIL",
+                "unavailable": "n/a", "measuring": "run"}
 SHORT_VERDICT = {"inconclusive": "unsure"}
 BAR_WIDTH = 8
 VERDICT_COLOUR = {"faster": "success", "slower": "error", "inconclusive": "warning"}
@@ -102,7 +102,7 @@ class RoutesTable(DataTable):
         self._layout()
 
     def phase(self, event: RoutePhase) -> None:
-        if event.phase in ("loading", "preparing", "profiling", "calibrating", "sweeping"):
+        if event.phase in ("loading", "preparing", "profiling", "rebatching", "calibrating", "sweeping"):
             self._update(event.route_id, status=event.phase)
 
     def ready(self, event: RouteReady) -> None:

@@ -68,6 +68,7 @@ def prepare(spec: RouteSpec, ctx: PrepareContext):
     else:
         path = fp32
     encoder = OrtEncoder(path, ctx.model_dir, threads=ctx.threads)
+    encoder.artefact = path  # the file the runtime loaded (benchmarks reuse it)
     encoder.size_mb = path.stat().st_size / 1e6
     encoder.threads = ctx.threads
     encoder.facts = {**ctx.facts, **encoder_facts(encoder)}
