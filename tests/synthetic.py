@@ -40,7 +40,7 @@ def int8_profile(linear_ms=25.0, quantize_ms=3.0, rest_ms=20.0):
 
 
 def doc(routes, *, model="cpu A", threads=2, batch_size=32, mean_tokens=20.0, noise=None, sweep=None,
-        min_cosine=0.99, cpu=None):
+        min_cosine=0.99, cpu=None, threads_sweep=None):
     """A report; `cpu` (a CpuProfile) is recorded in env.cpu as qtui bench records it."""
     d = {"schema": SCHEMA, "created": "2026-11-24T00:00:00+00:00", "wall_s": 10, "rounds": 10,
          "stop_reason": "converged",
@@ -52,8 +52,34 @@ def doc(routes, *, model="cpu A", threads=2, batch_size=32, mean_tokens=20.0, no
          "baseline_noise": noise, "advice": []}
     if sweep:
         d["sweep"] = sweep
+    if threads_sweep:
+        d["threads_sweep"] = threads_sweep
     d["recommendation"] = recommend_route(routes, min_cosine)
     return d
 
 
 BASE = route("torch-fp32")
+
+
+def threads_sweep(curves, *, baseline="torch-fp32", route=None, rounds=5, spread=0.02, failed=None, texts=128):
+    """A report's threads_sweep from chosen throughputs: curves = {route id: {threads: sent/s}}. Each count gets
+    `rounds` samples spread ±`spread` around the chosen value (a fixed pattern, not random), through the same
+    statistics qtui uses. `failed` = {(route id, threads): why} marks a count's route as failed."""
+    from tui.core import thread_sweep
+
+    pattern = [(i - (rounds - 1) / 2) / max(1, (rounds - 1) / 2) for i in range(rounds)]  # -1 … 1
+    counts = sorted({t for curve in curves.values() for t in curve} | {t for _, t in (failed or {})})
+    points = []
+    for t in counts:
+        measured = {}
+        for shift, rid in enumerate([baseline] + ([route] if route else [])):
+            if (rid, t) in (failed or {}):
+                measured[rid] = {"status": "failed", "why": failed[(rid, t)]}
+            elif t in curves.get(rid, {}):
+                tp = curves[rid][t]
+                rotated = pattern[shift:] + pattern[:shift]  # paired rounds disagree a little, as real ones do
+                measured[rid] = {"status": "ok", "threads_used": t,
+                                 "seconds": [texts / (tp * (1 + spread * x)) for x in rotated]}
+        points.append(thread_sweep.point(t, measured, texts, baseline, route))
+    return thread_sweep.document(baseline=baseline, route=route, route_why="chosen by the test", counts=tuple(counts),
+                                 rounds=rounds, points=points)

@@ -104,6 +104,10 @@ def test_detect_does_not_import_torch():
     (["--texts", "/nonexistent.txt"], "no such file"),
     (["--simulate-isa", "avx9000"], "unknown"),
     (["--sweep", "torch-int4"], "--sweep: unknown route"),
+    (["--threads-sweep", "0"], "thread counts must be 1 or more"),
+    (["--threads-sweep", "1,,2"], "'' is not a whole number"),
+    (["--threads-sweep", "1,two"], "'two' is not a whole number"),
+    (["--threads-sweep", "100000"], "more than 4×"),
 ])
 def test_bench_bad_input_is_one_line_exit_2_before_any_work(args, phrase):
     result = run_qtui("bench", *args, timeout=30)
@@ -130,8 +134,16 @@ def test_routes_lists_every_route():
     (["--theme", "neon"], "--theme neon: unknown"),
     (["--routes", "torch-int4"], "unknown route torch-int4"),
     (["--batch-size", "0"], "must be 1 or more"),
+    (["--threads-sweep", "-3"], "thread counts must be 1 or more"),
 ])
 def test_dashboard_bad_options_fail_before_the_screen_opens(args, phrase):
     result = run_qtui(*args, timeout=30)
     assert result.returncode == 2 and phrase in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_threads_sweep_lists_are_sorted_without_repeats_and_auto_waits_for_the_cpu():
+    from tui.options import default_options, thread_counts
+
+    assert thread_counts("4, 1,2,2") == (1, 2, 4) and thread_counts("auto") == "auto"
+    assert default_options().threads_sweep is None  # off unless asked for

@@ -65,9 +65,16 @@ def test_compare_two_real_reports(report):
 
 def test_json_to_stdout_carries_only_json(tmp_path):
     env = dict(os.environ, QTUI_CACHE_DIR=str(tmp_path / "cache"))
-    result = run_qtui("bench", "--routes", "torch-fp32", *TINY, "--json", "-", timeout=300, env=env)
+    result = run_qtui("bench", "--routes", "torch-fp32", *TINY, "--threads-sweep", "1", "--json", "-", timeout=300,
+                      env=env)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["schema"] == "qtui.report/1"
+    doc = json.loads(result.stdout)
+    assert doc["schema"] == "qtui.report/1"
+    # No int8 route in the run: the sweep times fp32 alone (the run's own worker at its 1 thread) and says why.
+    sweep = doc["threads_sweep"]
+    assert sweep["route"] is None and "no int8 route was in this run" in sweep["route_why"]
+    assert sweep["points"][0]["routes"][0]["throughput"]["median"] > 0
+    assert "thread sweep 1/1: 1 thread  torch-fp32" in result.stderr
 
 
 def sigint_as_in_a_terminal() -> None:

@@ -54,9 +54,11 @@ class QtuiApp(App):
         Binding("ctrl+c", "cancel_or_hint", "Cancel", id="cancel_ctrl_c", show=False, priority=True,
                 tooltip="Cancel the run (q quits)"),
         Binding("e", "export", "Export", id="export", tooltip="Write the report as JSON and Markdown"),
-        # c, t and m live in help and the palette: at 80 columns the footer must keep room for ? and q.
+        # c, t, n and m live in help and the palette: at 80 columns the footer must keep room for ? and q.
         Binding("c", "compare", "Compare", id="compare", tooltip="Compare with a saved report", show=False),
         Binding("t", "next_theme", "Theme", id="theme", tooltip="Switch to the next colour theme", show=False),
+        Binding("n", "threads", "Threads", id="threads", show=False,
+                tooltip="Plot throughput against threads for fp32 and the int8 route (a run with --threads-sweep)"),
         Binding("m", "toggle_mouse", "Mouse", id="mouse", show=False,
                 tooltip="Release the mouse so the terminal can select text (m again takes it back)"),
         Binding("l", "layers", "Layers", id="layers", show=False,
@@ -197,6 +199,11 @@ class QtuiApp(App):
         self.last_export = f"{stem}.json"
         self.notify(f"Wrote {stem}.json and {stem}.md", timeout=8)
 
+    def action_threads(self) -> None:
+        from tui.screens.threads import ThreadsScreen
+
+        self.push_screen(ThreadsScreen(self.document))
+
     def action_compare(self) -> None:
         from tui.screens.compare import CompareScreen
 
@@ -273,6 +280,7 @@ class QtuiApp(App):
             RunDone,
             RunStarted,
             SweepCell,
+            ThreadsStep,
         )
 
         event = message.event
@@ -309,6 +317,11 @@ class QtuiApp(App):
         elif isinstance(event, SweepCell):
             status.update(f"sweep {event.done}/{event.total}: batch {event.batch_size} × {event.seq_len} tokens → "
                           f"{event.speedup:.2f}×")
+        elif isinstance(event, ThreadsStep):
+            from tui.core.thread_sweep import threads_text
+
+            status.update(f"thread sweep {event.done}/{event.total}: {threads_text(event.threads)} — {event.stage}"
+                          + (" · n plots it when the run ends" if event.stage != "done" else ""))
         elif isinstance(event, RunDone):
             status.update("writing the report…")
 
@@ -323,7 +336,7 @@ class QtuiApp(App):
         rec = doc["recommendation"]
         head = "cancelled — partial results" if message.cancelled else f"done in {doc['wall_s']:.0f} s"
         self.query_one(RunStatus).update(f"{head}: recommended {rec['route']} · {doc.get('stop_reason', '')} · "
-                                         f"e exports")
+                                         f"e exports" + (" · n plots threads" if doc.get("threads_sweep") else ""))
 
     def on_run_error(self, message: RunError) -> None:
         self.running = False

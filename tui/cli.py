@@ -170,6 +170,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         check_writable,
         format_advice,
         format_roofline,
+        format_threads_sweep,
         load_report,
         report_cpu,
         to_markdown,
@@ -190,6 +191,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print(format_advice(doc["advice"], recipes=True, finding=doc["finding"]))
         if doc.get("roofline"):
             print("\n" + format_roofline(doc["roofline"], doc["routes"], cpu))
+        if doc.get("threads_sweep"):
+            print("\n" + format_threads_sweep(doc["threads_sweep"]))
     if args.markdown:
         write_atomic(args.markdown, to_markdown(doc))
         print(f"qtui: wrote {args.markdown}", file=sys.stderr)

@@ -42,6 +42,30 @@ def cosine_threshold(text: str) -> float:
     return value
 
 
+def thread_counts(text: str) -> tuple[int, ...] | str:
+    """--threads-sweep's list: "1,2,4" → (1, 2, 4), sorted without repeats; "auto" stays (1, 2, 4, … physical
+    cores, resolved in build_plan). More than 4× the logical CPUs would measure only oversubscription."""
+    import os
+
+    if text.strip() == "auto":
+        return "auto"
+    limit = 4 * (os.cpu_count() or 1)
+    counts = set()
+    for part in text.split(","):
+        part = part.strip()
+        try:
+            value = int(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{part!r} is not a whole number (want a list such as 1,2,4)") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{part!r}: thread counts must be 1 or more")
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"{part!r}: more than 4× this machine's {os.cpu_count()} logical "
+                                             f"CPUs ({limit})")
+        counts.add(value)
+    return tuple(sorted(counts))
+
+
 def add_run_options(p: argparse.ArgumentParser) -> None:
     """What a benchmark runs on; shared by `bench` and the dashboard."""
     p.add_argument("--model", metavar="PATH_OR_NAME",
@@ -69,6 +93,10 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-rescue", action="store_true",
                    help="when an int8 route misses --min-cosine, skip the layer pass that quantizes each Linear "
                         "layer alone to find the ones breaking it (seconds to minutes; cached per model and texts)")
+    p.add_argument("--threads-sweep", nargs="?", const="auto", type=thread_counts, metavar="N,N,…",
+                   help="after the rounds, time fp32 and the recommended int8 route at each thread count (paired, "
+                        "alternated; a worker pair per count) to show where adding threads stops paying "
+                        "(default list: 1, 2, 4, … up to the physical cores)")
 
 
 def default_options() -> argparse.Namespace:
@@ -113,7 +141,12 @@ def build_plan(args: argparse.Namespace):
         except RouteError as exc:
             raise UserError(str(exc).replace("--routes", "--sweep")) from None
         routes = [*routes, sweep_route] if sweep_route not in routes else routes
+    threads_sweep = getattr(args, "threads_sweep", None) or ()
+    if threads_sweep == "auto":
+        from tui.core.thread_sweep import default_counts
+
+        threads_sweep = default_counts(cpu.physical_cores, cpu.logical_cpus)
     return Plan(model=model, workload=workload, routes=tuple(routes), cpu=cpu, batch_size=args.batch_size,
                 threads=threads, max_rounds=args.rounds, time_budget_s=args.time_budget,
                 min_cosine=args.min_cosine, worker_env=worker_env, sweep_route=sweep_route,
-                layers=not getattr(args, "no_rescue", False))
+                layers=not getattr(args, "no_rescue", False), threads_sweep=tuple(threads_sweep))

@@ -14,6 +14,7 @@ from tui.core.events import (
     RunDone,
     RunStarted,
     SweepCell,
+    ThreadsStep,
 )
 from tui.core.routes import BASELINE
 
@@ -61,6 +62,23 @@ class StderrProgress:
         if isinstance(event, SweepCell):
             return (f"sweep {event.done}/{event.total}: batch {event.batch_size:>2} × {event.seq_len:>3} tokens  "
                     f"{event.route_id} {event.speedup:.2f}×")
+        if isinstance(event, ThreadsStep):
+            return _threads_step(event)
         if isinstance(event, RunDone):
             return f"done in {event.result.wall_s:.1f} s: {event.result.stop_reason}"
         return None
+
+
+def _threads_step(event: ThreadsStep) -> str | None:
+    """"thread sweep 1/2: 2 threads — preparing…", then the count's sent/s per route and the speedup."""
+    from tui.core.thread_sweep import threads_text
+
+    if event.stage == "preparing":
+        return f"thread sweep {event.done + 1}/{event.total}: {threads_text(event.threads)} — preparing…"
+    if event.stage != "done" or not event.point:
+        return None
+    parts = [f"{r['id']} {r['throughput']['median']:.0f} sent/s" if r.get("throughput") else f"{r['id']} {r['status']}"
+             for r in event.point["routes"]]
+    if event.point.get("speedup"):
+        parts.append(f"{event.point['speedup']['point']:.2f}×")
+    return f"thread sweep {event.done}/{event.total}: {threads_text(event.threads)}  " + "  ".join(parts)

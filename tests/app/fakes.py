@@ -75,3 +75,16 @@ class FakeBackend:
 
     def document(self, result) -> dict:
         return seed_document()
+
+
+def threads_document(**failed) -> dict:
+    """The seed document with a --threads-sweep of 1, 2, 4 threads (numbers chosen, not measured): fp32 keeps
+    gaining to 4, the int8 route stops paying after 2. `failed` marks counts of the int8 route as failed."""
+    from tests.synthetic import threads_sweep
+
+    d = seed_document()
+    d["threads_sweep"] = threads_sweep(
+        {"torch-fp32": {1: 100, 2: 185, 4: 330}, "torch-qint8-x86": {1: 250, 2: 420, 4: 430}},
+        route="torch-qint8-x86", spread=0.08,
+        failed={("torch-qint8-x86", int(k.removeprefix("x86_at_"))): v for k, v in failed.items()})
+    return attach_diagnosis(d, CPU)

@@ -288,3 +288,52 @@ def test_activation_outliers_is_silent_when_int8_meets_the_threshold_or_no_outli
     cheap = layer("encoder.layer.0.output.dense", 0.0012, channel_ratio=21, outliers=1)
     assert "activation-outliers" not in codes(ZEN3, with_layers(missed, cheap))
     assert "activation-outliers" not in codes(ZEN3, missed)  # no layer evidence: no claim
+
+
+# --threads-sweep (synthetic sweeps through the real statistics; ZEN3 has 2 physical cores)
+X86_OK = route("torch-qint8-x86", 2.0, cosine=0.995)
+
+
+def swept(curves, threads, **kw):
+    from tests.synthetic import threads_sweep
+
+    return doc([BASE, X86_OK], threads=threads, threads_sweep=threads_sweep(curves, route="torch-qint8-x86", **kw))
+
+
+def test_thread_scaling_says_when_more_threads_make_int8_slower():
+    d = swept({"torch-fp32": {1: 100, 2: 180, 4: 190}, "torch-qint8-x86": {1: 250, 2: 300, 4: 150}}, threads=4)
+    a = advice(ZEN3, d, "thread-scaling")
+    assert a.title == "More threads make torch-qint8-x86 slower: 2 threads beat the run's 4"
+    assert a.kind == "gain" and a.basis == "measured" and a.gain == pytest.approx(2.0, rel=0.01)
+    assert "torch.set_num_threads(2)" in a.fix and "300 vs 150 sent/s" in a.effect
+    assert "2→4: -50 %" in a.evidence and "paired speedup over fp32: 2.5" in a.evidence
+    assert "0.80× at 4 threads" in a.evidence  # int8 gains less from threads than fp32 here
+
+
+def test_thread_scaling_says_when_the_run_used_too_few_threads_and_replaces_the_estimate():
+    d = swept({"torch-fp32": {1: 100, 2: 190}, "torch-qint8-x86": {1: 200, 2: 390}}, threads=1)
+    a = advice(ZEN3, d, "thread-scaling")
+    assert a.title == "torch-qint8-x86 runs faster with 2 threads than with the run's 1"
+    assert a.gain == pytest.approx(1.95, rel=0.01) and a.basis == "measured"
+    assert "threads" not in codes(ZEN3, d)  # the estimate "up to 2× with idle cores" gives way to the measurement
+
+
+def test_thread_scaling_plateau_estimates_processes_and_says_it_is_an_estimate():
+    d = swept({"torch-fp32": {1: 100, 2: 190, 4: 200}, "torch-qint8-x86": {1: 250, 2: 255, 4: 258}}, threads=4)
+    a = advice(ZEN3, d, "thread-scaling")
+    assert a.title == "Adding threads stops paying after 1 for torch-qint8-x86"
+    assert a.kind == "gain" and a.basis.startswith("estimated from the thread sweep: 4 processes")
+    assert a.gain == pytest.approx(4 * 250 / 258, rel=0.01) and "upper bound" in a.effect
+
+
+def test_thread_scaling_silent_while_every_route_still_gains_at_the_run_count():
+    d = swept({"torch-fp32": {1: 100, 2: 190}, "torch-qint8-x86": {1: 250, 2: 480}}, threads=2)
+    assert "thread-scaling" not in codes(ZEN3, d)
+
+
+def test_thread_scaling_silent_without_a_sweep_or_with_one_that_measured_nothing():
+    from tui.core.thread_sweep import unavailable
+
+    assert "thread-scaling" not in codes(ZEN3, doc([BASE, X86_OK], threads=2))
+    d = doc([BASE, X86_OK], threads=1, threads_sweep=unavailable((1, 2), "cancelled", "torch-fp32"))
+    assert "thread-scaling" not in codes(ZEN3, d) and "threads" in codes(ZEN3, d)

@@ -128,3 +128,32 @@ def test_sweep_times_fp32_against_the_route_per_cell(tmp_path):
     assert [(c["batch_size"], c["seq_len"]) for c in cells] == [(1, 8), (4, 32)]  # "the" is one BERT token
     assert all(c["speedup"] > 0 and c["fp32_ms"] > 0 for c in cells)
     assert build_document(result)["sweep"]["route"] == "torch-qint8-x86"
+
+
+def test_threads_sweep_times_fp32_and_the_int8_route_per_count_and_a_failing_worker_degrades(tmp_path):
+    """The run's own pair serves 1 thread; the 2-thread pair is new, and its int8 worker is killed mid-round."""
+    from tui.core.events import ThreadsStep
+    from tui.core.report import to_markdown
+
+    plan = tiny_plan(tmp_path, ["torch-fp32", "torch-qint8-x86"], max_rounds=2, profile=False,
+                     threads_sweep=(1, 2), threads_sweep_rounds=3,
+                     worker_env=(("QTUI_TEST_CRASH", "torch-qint8-x86:run-threads-2"),))
+    result, events = run_collecting(plan)
+    steps = [(e.threads, e.stage) for e in events if isinstance(e, ThreadsStep)]
+    assert steps == [(1, "preparing"), (1, "measuring"), (1, "done"), (2, "preparing"), (2, "measuring"),
+                     (2, "done")]
+    sweep = build_document(result)["threads_sweep"]
+    assert sweep["route"] == "torch-qint8-x86" and sweep["available"] and sweep["counts"] == [1, 2]
+    one, two = sweep["points"]
+    for r in one["routes"]:
+        assert r["status"] == "ok" and r["threads_used"] == 1 and len(r["throughput"]["samples"]) == 3
+        lo, hi = r["throughput"]["ci95"]
+        assert 0 < lo <= r["throughput"]["median"] <= hi
+    assert one["speedup"]["point"] > 0 and len(one["speedup"]["ci95"]) == 2
+    fp32, x86 = two["routes"]
+    assert fp32["status"] == "ok" and fp32["threads_used"] == 2 and len(fp32["throughput"]["samples"]) == 3
+    assert x86["status"] == "failed" and "died in round 1" in x86["why"] and x86["throughput"] is None
+    assert two["speedup"] is None
+    assert [(s["route"], s["from"], s["to"]) for s in sweep["steps"]] == [("torch-fp32", 1, 2)]
+    assert "torch-qint8-x86 at 2 threads: not available: failed" in to_markdown(build_document(result))
+    assert result.routes["torch-qint8-x86"].status == "ok"  # the main run's route is untouched

@@ -4,6 +4,7 @@ import warnings
 import numpy as np
 import pytest
 
+from tui.core import stats
 from tui.core.stats import Noise, Speedup, converged, median, noise, paired_log_ratios, speedup
 
 ROUNDS = 20
@@ -232,3 +233,21 @@ def test_median_helper():
     assert median(x for x in [4.0, 1.0, 3.0, 2.0]) == 2.5
     with pytest.raises(ValueError):
         median([])
+
+
+def test_median_ci_brackets_the_median_and_claims_nothing_from_one_sample():
+    point, lo, hi = stats.median_ci([100, 102, 98, 101, 99, 97, 103])
+    assert point == 100 and lo < 100 < hi and hi - lo < 6
+    assert stats.median_ci([5.0])[0] == 5.0 and all(math.isnan(x) for x in stats.median_ci([5.0])[1:])
+    assert stats.median_ci([7.0, 7.0, 7.0]) == (7.0, 7.0, 7.0)
+    with pytest.raises(ValueError):
+        stats.median_ci([1.0, -1.0])
+
+
+def test_ratio_ci_of_two_independent_series():
+    base = [100, 102, 98, 101, 99]
+    point, lo, hi = stats.ratio_ci(base, [2 * x for x in (101, 99, 100, 98, 102)])
+    assert point == pytest.approx(2.0) and lo < 2.0 < hi and lo > 1.9
+    point, lo, hi = stats.ratio_ci(base, [101, 97, 100, 103, 99])
+    assert lo < 1.0 < hi  # no difference: the CI includes 1
+    assert all(math.isnan(x) for x in stats.ratio_ci([1.0], [2.0, 2.1])[1:])

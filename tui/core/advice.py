@@ -441,6 +441,8 @@ def threads(cpu: CpuProfile, f: Facts) -> Advice | None:
                       f"measure with --threads {physical}.", None, gain,
                       f"estimated from the oversubscription ratio {used}/{physical}", "cause")
     if used < physical:
+        if _threads_swept_beyond(f, used):
+            return None  # thread-scaling says what more threads measured here; no estimate beside it
         gain = physical / used
         return Advice("threads", severity_for(gain), f"Only {used} of {physical} cores used",
                       f"The run used {used} threads on a CPU with {physical} physical cores.",
@@ -448,6 +450,58 @@ def threads(cpu: CpuProfile, f: Facts) -> Advice | None:
                       f"shares the machine.", f"Up to {gain:.1f}× for large batches; not measured.",
                       None, gain, f"estimated from the idle cores: {physical}/{used} at perfect scaling", "gain")
     return None
+
+
+def _threads_swept_beyond(f: Facts, used: int) -> bool:
+    sweep = f.doc.get("threads_sweep") or {}
+    return bool(sweep.get("available")) and any(p["threads"] > used for p in sweep.get("points", []))
+
+
+def thread_scaling(cpu: CpuProfile, f: Facts) -> Advice | None:
+    """--threads-sweep measured each thread count: a count conclusively faster than the run's, or where adding
+    threads stops paying. About the int8 route when it was swept (the user's question), else fp32."""
+    from tui.core import thread_sweep as ts
+
+    sweep = f.doc.get("threads_sweep")
+    if not sweep or not sweep.get("available"):
+        return None
+    scaling = {s["route"]: s for s in sweep.get("scaling", [])}
+    focus = scaling.get(sweep.get("route")) or scaling.get(sweep.get("baseline"))
+    if focus is None:
+        return None
+    rid, best, k = focus["route"], focus["best_threads"], focus["stops_paying_after"]
+    medians = ts.medians(sweep, rid)
+    used = f.doc.get("env", {}).get("threads")
+    evidence = "; ".join(ts.conclusions(sweep)) + "."
+    if trend := ts.speedup_trend(sweep):
+        evidence += f" {sweep['route']}'s paired speedup over fp32: {trend}."
+    how = (f"torch.set_num_threads({best}); intra_op_num_threads / INFERENCE_NUM_THREADS for ONNX Runtime / "
+           "OpenVINO")
+    if used in medians and ts.conclusively_above(sweep, rid, best, used):
+        gain = medians[best] / medians[used]
+        title = (f"More threads make {rid} slower: {ts.threads_text(best)} beat the run's {used}" if best < used
+                 else f"{rid} runs faster with {ts.threads_text(best)} than with the run's {used}")
+        return Advice("thread-scaling", severity_for(gain), title, evidence,
+                      f"Run {rid} with {ts.threads_text(best)} ({how}).",
+                      f"{gain:.2f}× the throughput ({medians[best]:.0f} vs {medians[used]:.0f} sent/s).",
+                      None, gain, MEASURED, "gain")
+    if k is None:
+        return None  # still gains at the largest count measured
+    top = max(medians)  # the most threads measured
+    processes = top // k
+    estimate = processes * medians[k] / medians[top]
+    title = f"Adding threads stops paying after {k} for {rid}"
+    if processes < 2 or estimate < 1.05:
+        return Advice("thread-scaling", "info", title, evidence,
+                      f"{ts.threads_text(k)} give {rid} as much as {top}: keep the other cores for other work.",
+                      f"The same throughput with {top - k} cores fewer.", None, 1.0, MEASURED, "context")
+    return Advice("thread-scaling", severity_for(estimate), title, evidence,
+                  f"Serve {rid} from {processes} worker processes of {ts.threads_text(k)} each instead of one "
+                  f"with {top}.",
+                  f"Up to {estimate:.2f}× the total throughput ({processes} × {medians[k]:.0f} sent/s against "
+                  f"{medians[top]:.0f}); an upper bound, as processes share memory bandwidth.", None, estimate,
+                  f"estimated from the thread sweep: {processes} processes × the throughput at {ts.threads_text(k)}, "
+                  "assuming they do not contend", "gain")
 
 
 def _baseline_drift(f: Facts) -> str | None:
@@ -656,9 +710,8 @@ def batch_dependence(cpu: CpuProfile, f: Facts) -> Advice | None:
 
 # Also the last tie-break: of two items with the same group, gain and basis, the earlier rule's comes first.
 RULES: tuple[Callable[[CpuProfile, Facts], Advice | None], ...] = (
-    noisy, engine_mismatch, no_avx2, no_int8_dot, threads, small_workload, activation_outliers, accuracy_per_tensor,
-    better_backend,
-    bf16_better, unquantized_share, batch_dependence, fp32_fast_path,
+    noisy, engine_mismatch, no_avx2, no_int8_dot, threads, thread_scaling, small_workload, activation_outliers,
+    accuracy_per_tensor, better_backend, bf16_better, unquantized_share, batch_dependence, fp32_fast_path,
 )
 
 
@@ -667,6 +720,8 @@ def _rank_key(found: Finding):
 
     def key(a: Advice) -> tuple:
         group = next(i for i, kinds in enumerate(groups) if a.kind in kinds)
+        if a.kind == "caveat":  # accuracy caveats gain no speed: the one naming the cause (most severe) first
+            return group, SEVERITY_ORDER.get(a.severity, 9), a.basis != MEASURED
         # A measured effect is a fact about this machine; an estimate is a model's (often upper) bound.
         # Equal gains (accuracy caveats have none): the more severe first, then rule order.
         return group, a.basis != MEASURED, -round(a.gain, 3), SEVERITY_ORDER.get(a.severity, 9)

@@ -35,6 +35,7 @@ from tui.core.events import (
     RunDone,
     RunStarted,
     SweepCell,
+    ThreadsStep,
 )
 from tui.core.models import ModelRef
 from tui.core.routes import BASELINE, ROUTES, RouteSpec, static_unavailability
@@ -65,6 +66,8 @@ class Plan:
     ceilings: bool = True  # measure (or read from the cache) the GEMM ceilings per dtype, for the roofline
     sweep_route: str | None = None  # crossover sweep of this route vs fp32 over batch size × tokens
     sweep_cells: tuple[tuple[int, int], ...] = tuple((b, t) for b in (1, 8, 32) for t in (8, 32, 128))
+    threads_sweep: tuple[int, ...] = ()  # --threads-sweep: fp32 and the int8 route at each of these thread counts
+    threads_sweep_rounds: int = 5  # paired, alternated rounds per thread count
 
 
 # --------------------------------------------------------------------------------------------- results
@@ -106,6 +109,7 @@ class BenchResult:
     ceilings: dict | None = None  # core.ceilings.measure_ceilings() of this CPU, plus "cache": "hit" | "miss"
     best_fp32: str | None = None  # the fastest fp32 route measured: the fair fp32 to beat
     layers: dict | None = None  # {"scheme", "texts", "layers": [LayerEvidence.to_json()], "cache"}
+    threads_sweep: dict | None = None  # the report's threads_sweep field (thread_sweep.document), if asked for
 
 
 # ---------------------------------------------------------------------------------------------- worker
@@ -230,6 +234,7 @@ def _worker_main(conn, spec: RouteSpec, setup: dict) -> None:
             if command != ("run",):
                 return
             _maybe_crash(spec.id, "run")
+            _maybe_crash(spec.id, f"run-threads-{setup['threads']}")  # a thread sweep's worker only
             start = time.perf_counter()
             runner.encode(texts, batch_size)
             conn.send(("time", time.perf_counter() - start, _peak_rss_mb()))
@@ -458,6 +463,8 @@ def run(plan: Plan, emit: Callable[[Event], None], cancel: Callable[[], bool] = 
                 result.ceilings = _ceilings(plan, workers[BASELINE], emit, cancel)
             if plan.sweep_route and plan.sweep_route in workers and BASELINE in workers:
                 result.sweep = _sweep(plan, workers, emit, cancel, stats)
+            if plan.threads_sweep:
+                result.threads_sweep = _threads_sweep(plan, workers, result, mpctx, run_dir, emit, cancel, stats)
         del baseline_embeddings
     except Cancelled:
         cancelled = True
@@ -471,6 +478,8 @@ def run(plan: Plan, emit: Callable[[Event], None], cancel: Callable[[], bool] = 
                 r.status, r.why = "failed", "cancelled before it finished"
         result.wall_s = time.monotonic() - started
         _finish_statistics(plan, result, stats, accuracy)
+        if plan.threads_sweep and result.threads_sweep is None:
+            result.threads_sweep = _threads_sweep_not_run(plan, result, cancelled)
     emit(RunDone(result, cancelled))
     return result
 
@@ -723,6 +732,89 @@ def _sweep(plan, workers, emit, cancel, stats, rounds: int = 3, min_seconds: flo
                       "route_ms": round(1000 * min(times[1]), 3)})
         emit(SweepCell(plan.sweep_route, batch_size, actual, s.point, len(cells), len(plan.sweep_cells)))
     return {"route": plan.sweep_route, "rounds": rounds, "cells": cells}
+
+
+def _threads_sweep(plan, workers, result, mpctx, run_dir, emit, cancel, stats) -> dict:
+    """fp32 and the recommended int8 route at each thread count, paired and alternated (see thread_sweep.py).
+    Each count gets its own worker pair: ONNX Runtime and OpenVINO fix their thread pools when a session is
+    created, and one mechanism for every runtime is simpler than set_num_threads for torch alone. The run's
+    own workers serve the run's thread count; preparation goes through the artefact cache, so a pair is warm."""
+    from tui.core import thread_sweep
+
+    route, route_why = thread_sweep.pick_route(result.routes, _speedups(result, stats), plan.min_cosine)
+    ids = [BASELINE] + ([route] if route else [])
+    texts, total, points = len(plan.workload.texts), len(plan.threads_sweep), []
+    for done, count in enumerate(plan.threads_sweep):
+        emit(ThreadsStep(count, done, total, "preparing"))
+        if count == plan.threads:
+            pair, own = {rid: workers[rid] for rid in ids if rid in workers}, {}
+            measured = {rid: {"status": "ok", "threads_used": result.routes[rid].threads, "seconds": []}
+                        if rid in pair else {"status": result.routes[rid].status, "why": result.routes[rid].why}
+                        for rid in ids}
+        else:
+            own = {rid: Worker(mpctx, ROUTES[rid], {**_setup_for(plan, ROUTES[rid], run_dir), "threads": count,
+                                                    "log_path": str(run_dir / f"{rid}-threads-{count}.log"),
+                                                    "noise_floor": False}) for rid in ids}
+            pair = dict(own)
+            measured = {}
+        try:
+            for rid in list(own):
+                measured[rid] = _prepare_sweep_worker(own[rid], cancel)
+                if measured[rid]["status"] != "ok":
+                    pair.pop(rid)
+            emit(ThreadsStep(count, done, total, "measuring"))
+            _time_pair(pair, measured, plan.threads_sweep_rounds, cancel)
+        except BaseException:
+            for worker in own.values():
+                worker.kill()
+            raise
+        for worker in own.values():
+            worker.stop()
+        points.append(thread_sweep.point(count, measured, texts, BASELINE, route))
+        emit(ThreadsStep(count, done + 1, total, "done", points[-1]))
+    return thread_sweep.document(baseline=BASELINE, route=route, route_why=route_why, counts=plan.threads_sweep,
+                                 rounds=plan.threads_sweep_rounds, points=points)
+
+
+def _prepare_sweep_worker(worker: Worker, cancel) -> dict:
+    """Load and prepare one thread sweep worker: {"status": "ok", "threads_used", "seconds": []} or why not."""
+    try:
+        worker.receive(cancel)  # ("loaded",)
+        worker.send("prepare")
+        message = worker.receive(cancel)
+    except WorkerDied as exc:
+        return {"status": "failed", "why": str(exc)}
+    if message[0] != "ready":
+        return {"status": message[0], "why": message[1]}
+    return {"status": "ok", "threads_used": message[1]["threads"], "seconds": []}
+
+
+def _time_pair(pair: dict, measured: dict, rounds: int, cancel) -> None:
+    """Rounds over the pair, the order alternating per round (fp32 first, then the route first, …); a worker that
+    fails drops out with its reason and its times are discarded (they would pair with nothing)."""
+    ids = list(pair)
+    for r in range(rounds):
+        for rid in (ids if r % 2 == 0 else ids[::-1]):
+            if rid not in pair:
+                continue
+            try:
+                pair[rid].send("run")
+                message = pair[rid].receive(cancel)
+            except WorkerDied as exc:
+                message = ("failed", f"died in round {r + 1}: {exc}")
+            if message[0] != "time":
+                measured[rid].update(status="failed", why=message[1], seconds=[])
+                pair.pop(rid)
+                continue
+            measured[rid]["seconds"].append(message[1])
+
+
+def _threads_sweep_not_run(plan, result: BenchResult, cancelled: bool) -> dict:
+    from tui.core import thread_sweep
+
+    why = ("the run was cancelled before the thread sweep finished" if cancelled else
+           f"the fp32 baseline could not run ({result.routes[BASELINE].why})")
+    return thread_sweep.unavailable(plan.threads_sweep, why, BASELINE)
 
 
 def _speedups(result: BenchResult, stats, reference: str = BASELINE) -> dict:

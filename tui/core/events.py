@@ -69,9 +69,20 @@ class RouteAdded:
 
 
 @dataclass(frozen=True)
+class ThreadsStep:
+    """Progress of `--threads-sweep`: a thread count's worker pair is preparing, measuring, or done."""
+
+    threads: int
+    done: int  # thread counts finished so far
+    total: int
+    stage: str  # "preparing" | "measuring" | "done"
+    point: dict | None = None  # when done: the count's entry of the report's threads_sweep.points
+
+
+@dataclass(frozen=True)
 class RunDone:
     result: BenchResult
     cancelled: bool
 
 
-Event = RunStarted | RoutePhase | RouteReady | RouteFailed | RoundDone | SweepCell | RouteAdded | RunDone
+Event = RunStarted | RoutePhase | RouteReady | RouteFailed | RoundDone | SweepCell | ThreadsStep | RouteAdded | RunDone

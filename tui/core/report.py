@@ -104,6 +104,7 @@ def build_document(result) -> dict:
         "recommendation": recommend_route(routes, plan.min_cosine, result.best_fp32),
         "sweep": result.sweep,
         "layers": result.layers,
+        "threads_sweep": result.threads_sweep,
         "advice": [],
     }
     shape = EncoderShape.from_model_dir(plan.model.path)
@@ -262,6 +263,8 @@ def format_summary(doc: dict) -> str:
         lines += ["", format_layers(doc["layers"])]
     if doc.get("sweep"):
         lines += ["", format_sweep(doc["sweep"])]
+    if doc.get("threads_sweep"):
+        lines += ["", format_threads_sweep(doc["threads_sweep"])]
     if doc.get("roofline"):
         lines += ["", format_roofline(doc["roofline"], doc["routes"], report_cpu(doc))]
     if doc.get("advice") or doc.get("finding"):
@@ -320,6 +323,23 @@ def format_sweep(sweep: dict) -> str:
                f"int8 wins in every one of the {len(cells)} cells here")
     return (f"Crossover sweep: {sweep['route']} vs fp32 (speedup; {verdict})\n"
             + format_table(["", *[f"{t} tokens" for t in lengths]], rows))
+
+
+def format_threads_sweep(sweep: dict, markdown: bool = False) -> str:
+    """`--threads-sweep`: sent/s per thread count and route with CIs, the paired speedup, where threads stop paying."""
+    from tui.core import thread_sweep
+
+    lines = [thread_sweep.title(sweep)]
+    if sweep.get("points"):
+        headers, rows = thread_sweep.table(sweep)
+        if markdown:
+            lines += ["", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+            lines += ["| " + " | ".join(row) + " |" for row in rows]
+            lines.append("")
+        else:
+            lines.append(format_table(headers, rows))
+    lines += [f"- {c}" if markdown else c for c in thread_sweep.conclusions(sweep)]
+    return "\n".join(lines)
 
 
 def format_roofline(roof: dict, routes: list[dict], cpu) -> str:
@@ -387,6 +407,8 @@ def to_markdown(doc: dict) -> str:
         lines += [invariance, ""]
     if doc.get("layers"):
         lines += ["```", format_layers(doc["layers"]), "```", ""]
+    if doc.get("threads_sweep"):
+        lines += ["## Thread scaling", "", format_threads_sweep(doc["threads_sweep"], markdown=True), ""]
     if doc.get("finding"):
         lines += ["## Finding", "", doc["finding"]["headline"], ""]
     if doc.get("advice"):

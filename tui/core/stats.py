@@ -171,3 +171,43 @@ def noise(samples: Sequence[float], *, iqr_limit: float = 0.10, drift_limit: flo
 def converged(speedups: Iterable[Speedup], *, rounds: int, min_rounds: int = 5, max_half_width: float = 0.05) -> bool:
     """The stop rule: enough rounds, and every route's CI is tight enough (inf/NaN widths never are)."""
     return rounds >= min_rounds and all(s.half_width <= max_half_width for s in speedups)
+
+
+def median_ci(samples: Sequence[float], *, confidence: float = 0.95, n_resamples: int = 2000,
+              seed: int = 0) -> tuple[float, float, float]:
+    """(median, lo, hi) of one series (e.g. throughput per round) with a percentile bootstrap CI of the median;
+    one sample has no spread to resample: (point, NaN, NaN)."""
+    values = _positive_finite("samples", samples)
+    if values.size == 0:
+        raise ValueError("median of an empty sequence")
+    point = float(np.median(values))
+    if values.size < 2:
+        return point, math.nan, math.nan
+    if np.ptp(values) == 0:
+        return point, point, point
+    lo, hi = _bootstrap_median_ci(values, confidence, n_resamples, seed)
+    return point, lo, hi
+
+
+def ratio_ci(before: Sequence[float], after: Sequence[float], *, confidence: float = 0.95,
+             n_resamples: int = 2000, seed: int = 0) -> tuple[float, float, float]:
+    """median(after) / median(before) of two independent series (not paired: measured in different processes
+    at different times), with a two-sample percentile bootstrap CI; (point, NaN, NaN) below two samples each."""
+    a = _positive_finite("before", before)
+    b = _positive_finite("after", after)
+    if a.size == 0 or b.size == 0:
+        raise ValueError("ratio of medians needs samples on both sides")
+    point = float(np.median(b) / np.median(a))
+    if a.size < 2 or b.size < 2:
+        return point, math.nan, math.nan
+    if np.ptp(a) == 0 and np.ptp(b) == 0:
+        return point, point, point
+
+    def statistic(x, y, axis=-1):
+        return np.median(y, axis=axis) / np.median(x, axis=axis)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        result = bootstrap((a, b), statistic, n_resamples=n_resamples, confidence_level=confidence,
+                           method="percentile", vectorized=True, paired=False, rng=np.random.default_rng(seed))
+    return point, float(result.confidence_interval.low), float(result.confidence_interval.high)

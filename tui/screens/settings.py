@@ -6,11 +6,11 @@ import argparse
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from tui.options import positive_float, positive_int
+from tui.options import positive_float, positive_int, thread_counts
 
 FIELDS = [  # (attribute, label, parser)
     ("model", "model (directory or cached hub name; empty: packaged all-MiniLM-L6-v2)", None),
@@ -19,7 +19,16 @@ FIELDS = [  # (attribute, label, parser)
     ("batch_size", "batch size", positive_int),
     ("threads", "threads (empty: physical cores)", positive_int),
     ("time_budget", "time budget for the rounds, seconds", positive_float),
+    ("threads_sweep", "thread sweep after the rounds (e.g. 1,2,4 or auto; empty: none)", thread_counts),
 ]
+OPTIONAL = ("model", "texts", "threads", "threads_sweep")  # empty means the default
+
+
+def shown(value) -> str:
+    """A setting as typed: the thread sweep's (1, 2, 4) is "1,2,4"."""
+    if value is None:
+        return ""
+    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
 
 
 class SettingsScreen(ModalScreen[argparse.Namespace | None]):
@@ -30,12 +39,12 @@ class SettingsScreen(ModalScreen[argparse.Namespace | None]):
         self.settings = settings
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="settings-box"):
+        with VerticalScroll(id="settings-box"):  # 7 fields do not fit in 24 rows: tab scrolls to each
             yield Static("Run settings — Enter in any field applies, Esc cancels.")
             for attr, label, _ in FIELDS:
                 value = getattr(self.settings, attr, None)
                 yield Label(label)
-                yield Input(value="" if value is None else str(value), id=f"set-{attr}")
+                yield Input(value=shown(value), id=f"set-{attr}")
             yield Static("", id="settings-error")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -43,7 +52,7 @@ class SettingsScreen(ModalScreen[argparse.Namespace | None]):
         for attr, label, parse in FIELDS:
             raw = self.query_one(f"#set-{attr}", Input).value.strip()
             if not raw:
-                if attr in ("model", "texts", "threads"):
+                if attr in OPTIONAL:
                     setattr(updated, attr, None)
                     continue
                 self.query_one("#settings-error", Static).update(f"{label}: needs a value")
