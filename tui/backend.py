@@ -39,5 +39,8 @@ class LiveBackend:
 
     def document(self, result) -> dict:
         from tui.core.report import build_document
+        from tui.core.report_history import remember
 
-        return build_document(result)
+        document = build_document(result)
+        remember(document)  # for `qtui export`, which quotes the latest measurement of a route
+        return document

@@ -24,8 +24,9 @@ SPECS = (
 )
 
 
-def prepare(spec: RouteSpec, ctx: PrepareContext):
-    from tui.core.openvino_route import OpenVinoEncoder, convert_openvino_fp32, quantize_openvino_int8, recipe_key
+def ir_path(spec: RouteSpec, ctx: PrepareContext) -> Path:
+    """The route's IR (.xml beside its .bin), built through the cache: the file the route runs, and exports."""
+    from tui.core.openvino_route import convert_openvino_fp32, quantize_openvino_int8, recipe_key
     from tui.core.workload import fingerprint as texts_fingerprint
 
     fp32_onnx = onnx_fp32(ctx)
@@ -45,9 +46,19 @@ def prepare(spec: RouteSpec, ctx: PrepareContext):
                               extra=f"{texts_fingerprint(ctx.calibration)};{recipe_key()}")
         keep_facts(ctx, facts)
         xml = entry / "model.xml"
+    return xml
+
+
+def inference_precision(spec: RouteSpec) -> str:
+    return "bf16" if spec.needs_bf16 else "f32"
+
+
+def prepare(spec: RouteSpec, ctx: PrepareContext):
+    from tui.core.openvino_route import OpenVinoEncoder
+
+    xml = ir_path(spec, ctx)
     # Stated on every route: left alone, the CPU plugin picks bf16 on bf16 hardware.
-    precision = "bf16" if spec.needs_bf16 else "f32"
-    encoder = OpenVinoEncoder(xml, ctx.model_dir, threads=ctx.threads, inference_precision=precision)
+    encoder = OpenVinoEncoder(xml, ctx.model_dir, threads=ctx.threads, inference_precision=inference_precision(spec))
     encoder.size_mb = (xml.stat().st_size + xml.with_suffix(".bin").stat().st_size) / 1e6
     encoder.threads = ctx.threads
     encoder.facts = {**ctx.facts, **encoder_facts(encoder)}

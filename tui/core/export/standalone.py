@@ -1,0 +1,39 @@
+"""encode.py, rendered from `encode_template.py`: its docstring, the shared helpers, one runtime's section and
+the entry points. The advice recipes for ONNX Runtime and OpenVINO routes are rendered from the same template,
+so the code a user copies is the code an exported folder runs."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+TEMPLATE = Path(__file__).with_name("encode_template.py")
+SECTION = re.compile(r"^# ==== section: (\w+) ====\n", re.MULTILINE)
+RUNTIMES = ("onnxruntime", "openvino", "torch")  # RouteSpec.backend values an export supports
+_REDEFINITION_NOTE = "  # noqa: F811  (one runtime's section is kept in encode.py)"
+
+
+@cache
+def sections() -> dict[str, str]:
+    """{"head": docstring, "common": …, "onnxruntime": …, "openvino": …, "torch": …, "main": …}"""
+    parts = SECTION.split(TEMPLATE.read_text(encoding="utf-8"))
+    found = {"head": parts[0], **dict(zip(parts[1::2], parts[2::2], strict=True))}
+    return {name: text.replace(_REDEFINITION_NOTE, "") for name, text in found.items()}
+
+
+def encode_py(runtime: str) -> str:
+    """The standalone encode.py for a route on `runtime`: only that runtime's code is kept."""
+    if runtime not in RUNTIMES:
+        raise ValueError(f"no encode.py for runtime {runtime!r}")
+    parts = sections()
+    return "".join(parts[name] for name in ("head", "common", runtime, "main"))
+
+
+def recipe(route_id: str, runtime: str) -> str:
+    """Advice recipe: how to get the folder, then the code it runs (public libraries only)."""
+    return (f"# qtui export {route_id} --out {route_id}/   writes the model, its tokenizer, qtui-export.json and\n"
+            f"# this code as {route_id}/encode.py; a service then needs no qtui:\n"
+            f"#   import sys; sys.path.insert(0, '{route_id}'); from encode import load\n"
+            f"#   vectors = load('{route_id}').encode(['an example sentence'])\n"
+            + encode_py(runtime))
