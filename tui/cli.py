@@ -84,8 +84,10 @@ def _add_export(sub) -> None:
     p.add_argument("--report", metavar="REPORT.json", help="take the measured numbers from this qtui report")
     p.add_argument("--no-measure", dest="measure", action="store_false",
                    help="without a saved measurement, write \"not measured\" instead of measuring")
-    p.add_argument("--texts", metavar="FILE", help="the measured texts, as given to `qtui bench --texts`")
-    p.add_argument("--num-texts", type=positive_int, default=128, metavar="N", help="as for `qtui bench` (128)")
+    p.add_argument("--texts", metavar="FILE", help="the measured texts, as given to `qtui bench --texts` (default: "
+                                                   "those of the report; the calibration set is the rest)")
+    p.add_argument("--num-texts", type=positive_int, metavar="N",
+                   help="as given to `qtui bench` (default: as the report measured, else 128)")
     p.add_argument("--batch-size", type=positive_int, default=32, metavar="N",
                    help="encode.py's default batch size (32)")
     p.set_defaults(handler=cmd_export)

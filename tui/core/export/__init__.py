@@ -54,8 +54,8 @@ class ExportRequest:
     force: bool = False
     target: str | None = None  # --for: a saved /proc/cpuinfo or `qtui detect --json`
     report: str | None = None  # where the measured numbers come from; default: the latest saved here
-    texts: str | None = None  # the measured texts, as `qtui bench --texts`
-    num_texts: int = 128
+    texts: str | None = None  # the measured texts, as `qtui bench --texts` (default: as the report measured)
+    num_texts: int | None = None  # default: as the report measured, else 128 like `qtui bench`
     batch_size: int = 32
     measure: bool = True  # no report for the route: run a short measurement (False: "not measured")
     report_doc: dict | None = field(default=None, repr=False)  # the dashboard passes its last run's report
@@ -89,7 +89,7 @@ def check(request: ExportRequest) -> Checked:
     from tui.core.export.target import load_target, wants_reduce_range
     from tui.core.models import ModelError, resolve_model
     from tui.core.routes import ROUTES, static_unavailability
-    from tui.core.workload import WorkloadError, load_texts, make_workload
+    from tui.core.workload import WorkloadError, load_texts
 
     spec = ROUTES.get(request.route)
     if spec is None:
@@ -116,10 +116,16 @@ def check(request: ExportRequest) -> Checked:
             raise ExportError(f"{spec.id} cannot be built here: {missing}")
     try:
         model = resolve_model(request.model, allow_download=request.allow_download)
-        workload = make_workload(request.num_texts, texts_file=request.texts)
         pipeline = read_pipeline(model.path)
+        found, note = find_measured(request, spec, model, measured_mod)
+        workload = workload_of(request, found)
     except (ModelError, WorkloadError, PipelineError) as exc:
         raise ExportError(str(exc)) from None
+    if found is not None and found.workload.get("fingerprint") not in (None, workload.fingerprint) \
+            and spec.id in CALIBRATED_ROUTES and not request.calibration:
+        found, note = None, (f"the measured texts ({found.workload.get('source')}) are not the ones given here, so "
+                             f"neither is the calibration set: this artefact was not measured (pass the --texts and "
+                             f"--num-texts of the `qtui bench` run)")
     calibration = list(workload.calibration)
     if request.calibration:
         if spec.id not in CALIBRATED_ROUTES:
@@ -137,7 +143,6 @@ def check(request: ExportRequest) -> Checked:
         if not calibration:
             raise ExportError(f"--calibration {request.calibration}: no texts in it")
     reduce_range = wants_reduce_range(spec, cpu)
-    found, note = find_measured(request, spec, model, measured_mod)
     if found is not None and reduce_range:
         found, note = None, ("the measured model had full-range weights; this one has 7-bit weights "
                              "(reduce_range, for the --for CPU without VNNI) and was not measured")
@@ -147,6 +152,24 @@ def check(request: ExportRequest) -> Checked:
         or (found.threads if found else None) or here.physical_cores or here.logical_cpus or 1
     return Checked(spec, out, model, pipeline, cpu, cpu_source, threads, calibration, workload.texts, reduce_range,
                    found, note, request, list(workload.warnings))
+
+
+def workload_of(request: ExportRequest, found: Measured | None):
+    from tui.core.workload import make_workload
+
+    n_texts, texts_file = workload_args(request, found)
+    return make_workload(n_texts, texts_file=texts_file)
+
+
+def workload_args(request: ExportRequest, found: Measured | None) -> tuple[int, str | None]:
+    """(number of texts, texts file) of the measured workload: as given, else as the report measured (so the
+    calibration set, which is what remains of the corpus or file, is the one the benchmark built with)."""
+    measured = found.workload if found is not None else {}
+    texts_file = request.texts
+    source = measured.get("source") or ""
+    if texts_file is None and source and not source.startswith("default corpus") and Path(source).is_file():
+        texts_file = source
+    return request.num_texts or measured.get("texts") or 128, texts_file
 
 
 def overlapping(calibration: list[str], measured: tuple[str, ...]) -> int:
@@ -274,10 +297,9 @@ def measure(checked: Checked, say: Say, cancel: Callable[[], bool]) -> tuple[Mea
     from tui.core.report import build_document
     from tui.core.report_history import remember
     from tui.core.routes import BASELINE
-    from tui.core.workload import make_workload
 
     request = checked.request
-    workload = make_workload(request.num_texts, texts_file=request.texts)
+    workload = workload_of(request, None)
     plan = bench.Plan(model=checked.model, workload=workload, routes=(BASELINE, checked.spec.id), cpu=checked.cpu,
                       batch_size=request.batch_size, threads=checked.threads, max_rounds=15, time_budget_s=20.0,
                       cache_root=request.cache_root, profile=False, ceilings=False)

@@ -30,10 +30,23 @@ def encode_py(runtime: str) -> str:
     return "".join(parts[name] for name in ("head", "common", runtime, "main"))
 
 
+BUILT_BY = {  # how each route's model file is made, for the recipe's first line
+    "ort-fp32": "torch.onnx.export of transformer + pooling + normalisation",
+    "ort-qint8": "ONNX export, ORT's transformer optimizer, onnxruntime.quantization.quantize_dynamic per-channel",
+    "ort-qdq-int8": "ONNX export, ORT's optimizer, onnxruntime.quantization.quantize_static QDQ, calibrated",
+    "openvino-fp32": "the ONNX export read by OpenVINO, saved as IR with fp32 weights",
+    "openvino-int8": "the OpenVINO IR quantized by nncf.quantize (transformer preset), calibrated on other texts",
+    "openvino-bf16": "the OpenVINO IR, run with bf16 inference precision",
+    "openvino-int8-bf16": "nncf.quantize int8 IR, float layers run bf16",
+}
+
+
 def recipe(route_id: str, runtime: str) -> str:
     """Advice recipe: how to get the folder, then the code it runs (public libraries only)."""
-    return (f"# qtui export {route_id} --out {route_id}/   writes the model, its tokenizer, qtui-export.json and\n"
-            f"# this code as {route_id}/encode.py; a service then needs no qtui:\n"
+    built = f"  ({BUILT_BY[route_id]})" if route_id in BUILT_BY else ""
+    return (f"# qtui export {route_id} --out {route_id}/{built}\n"
+            f"# writes the model file, its tokenizer, qtui-export.json and this code as {route_id}/encode.py;\n"
+            f"# a service then needs no qtui:\n"
             f"#   import sys; sys.path.insert(0, '{route_id}'); from encode import load\n"
             f"#   vectors = load('{route_id}').encode(['an example sentence'])\n"
             + encode_py(runtime))
