@@ -123,3 +123,24 @@ def test_the_isolated_python_really_cannot_import_qtui(tmp_path):
     # and the same interpreter, without -S, does find it: the isolation is what makes the difference
     normal = subprocess.run([sys.executable, "-c", "import tui"], cwd=tmp_path, timeout=60)
     assert normal.returncode == 0
+
+
+def test_for_a_server_without_vnni_builds_reduce_range_and_says_it_was_not_measured(measured):
+    where, env, _ = measured
+    haswell = ROOT / "tests" / "fixtures" / "cpuinfo" / "intel-haswell-e5-2680v3.txt"
+    folder = where / "for-haswell"
+    result = subprocess.run([sys.executable, "-m", "tui", "export", "ort-qint8", "--out", str(folder), "--for",
+                             str(haswell)], capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    manifest = json.loads((folder / "qtui-export.json").read_text())
+    assert manifest["artefact"]["reduce_range"] is True and manifest["artefact"]["quantization"]["reduce_range"]
+    assert manifest["cpu"]["needs"] == [] and manifest["cpu"]["built_for"]["model"].startswith("Intel")
+    assert manifest["runtime"]["threads"] == manifest["cpu"]["built_for"]["physical_cores"]
+    assert manifest["measured"] == "not measured" and "reduce_range" in manifest["measured_note"]
+    # A different file from the one measured here (full-range weights), yet close to fp32.
+    here = json.loads(subprocess.run([sys.executable, "-m", "tui", "export", "ort-qint8", "--out",
+                                      str(where / "here"), "--no-measure"], capture_output=True, text=True,
+                                     cwd=ROOT, env=env, timeout=600).returncode == 0 and
+                      (where / "here" / "qtui-export.json").read_text())
+    assert here["artefact"]["sha256"] != manifest["artefact"]["sha256"]
+    assert "Built for Intel" in (folder / "README.md").read_text()

@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -244,8 +245,13 @@ def write(checked: Checked, say: Say = lambda line: None) -> Path:
         scratch = staging / ".scratch"
         scratch.mkdir()
         ctx = prepare_context(checked, scratch)
+        started = time.monotonic()
         artefact = artefacts.build(checked.spec, checked.model, ctx, staging, reduce_range=checked.reduce_range,
                                    say=say)
+        if "bytes" in artefact:
+            cache = ", ".join(f"{k.removesuffix('_cache')} {v}" for k, v in artefact["cache"].items())
+            say(f"model file ready in {time.monotonic() - started:.1f} s ({artefact['bytes'] / 1e6:.1f} MB; "
+                f"cache: {cache})")
         shutil.rmtree(scratch)
         for source in tokenizer_files(checked.model.path):
             shutil.copyfile(source, staging / source.name)
