@@ -160,5 +160,5 @@ def test_interrupted_export_leaves_nothing(tmp_path):
     proc.send_signal(signal.SIGTERM)
     rest = proc.stderr.read()
     assert proc.wait(timeout=60) == 143, rest
-    assert "Traceback" not in rest
-    assert list(out.parent.iterdir()) == []
+    assert "Traceback" not in rest, rest
+    assert list(out.parent.iterdir()) == [], rest

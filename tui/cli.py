@@ -263,7 +263,19 @@ def cmd_export(args: argparse.Namespace) -> int:
         if stop.signum is not None:
             say(stopped_line(stop.signum, "workers stopped, nothing written"))
             return exit_code(stop.signum)
-        out = write(checked, progress)  # a stop signal here raises (main's handler); write removes its temp dir
+        stopping = StopRequest()
+
+        def stop_now(signum: int) -> None:  # raise mid-build; write removes its temp dir on the way out
+            stopping(signum)
+            raise_stopped(signum)
+
+        with on_stop_signals(stop_now):
+            try:
+                out = write(checked, progress)
+            except Exception:
+                if stopping.signum is None:
+                    raise
+                raise Stopped(stopping.signum) from None  # a library wrapped our Stopped in its own error
     except ExportError as exc:
         raise UserError(str(exc)) from None
     measured = checked.measured.to_json() if checked.measured else None

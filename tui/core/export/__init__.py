@@ -107,14 +107,11 @@ def check(request: ExportRequest) -> Checked:
         except CpuInfoError as exc:
             raise ExportError(str(exc)) from None
         cpu_source = f"--for {request.target}"
-    why = static_unavailability(spec, here) if not request.target else static_unavailability(spec, cpu)
+    # The hardware rules are the target's; the packages are looked up here, where the artefact is built.
+    why = static_unavailability(spec, cpu)
     if why:
         where = "here" if not request.target else f"on the --for CPU ({cpu.model or cpu.arch})"
         raise ExportError(f"{spec.id} is unavailable {where}: {why}")
-    if request.target and spec.backend != "torch":
-        missing = static_unavailability(spec, here)  # the artefact is built here, so its runtime must be too
-        if missing:
-            raise ExportError(f"{spec.id} cannot be built here: {missing}")
     try:
         model = resolve_model(request.model, allow_download=request.allow_download)
         pipeline = read_pipeline(model.path)
