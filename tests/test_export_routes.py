@@ -144,3 +144,19 @@ def test_for_a_server_without_vnni_builds_reduce_range_and_says_it_was_not_measu
                       (where / "here" / "qtui-export.json").read_text())
     assert here["artefact"]["sha256"] != manifest["artefact"]["sha256"]
     assert "Built for Intel" in (folder / "README.md").read_text()
+
+
+def test_without_a_saved_report_a_short_measurement_supplies_the_numbers(tmp_path):
+    env = dict(os.environ, QTUI_CACHE_DIR=str(tmp_path / "cache"))  # no history: nothing measured yet
+    folder = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "tui", "export", "torch-qint8-x86", "--out", str(folder),
+                             "--num-texts", "16", "--threads", str(THREADS)],
+                            capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "measuring it against torch fp32" in result.stderr and "round 1:" in result.stderr
+    manifest = json.loads((folder / "qtui-export.json").read_text())
+    saved = json.loads(Path(manifest["measured"]["report"]).read_text())  # kept in the history, like a bench
+    route = next(r for r in saved["routes"] if r["id"] == "torch-qint8-x86")
+    assert manifest["measured"]["speedup_vs_torch_fp32"] == route["speedup"]["point"]
+    assert manifest["measured"]["ci95"] == route["speedup"]["ci95"]
+    assert Path(manifest["measured"]["report"]).parent == tmp_path / "cache" / "reports"

@@ -210,3 +210,11 @@ def test_target_from_detect_json_or_cpuinfo(tmp_path):
     from_json = load_target(str(detect_json))
     from_text = load_target(str(CPUINFO / "intel-haswell-e5-2680v3.txt"))
     assert from_json.features == from_text.features and from_json.physical_cores == from_text.physical_cores
+
+
+def test_put_in_place_onto_an_empty_directory(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "staging").mkdir()
+    (tmp_path / "staging" / "encode.py").write_text("new")
+    put_in_place(tmp_path / "staging", tmp_path / "out")
+    assert (tmp_path / "out" / "encode.py").read_text() == "new" and not (tmp_path / "staging").exists()

@@ -227,7 +227,10 @@ def ensure_measured(checked: Checked, say: Say = lambda line: None,
     this one cannot measure)."""
     if checked.measured is None and checked.request.measure and not checked.request.target \
             and not checked.reduce_range and not checked.request.calibration:
-        checked.measured, checked.measured_note = measure(checked, say, cancel)
+        from tui.core.export.measured import measure_briefly
+
+        checked.measured, checked.measured_note = measure_briefly(checked, workload_of(checked.request, None),
+                                                                  say, cancel)
 
 
 def write(checked: Checked, say: Say = lambda line: None) -> Path:
@@ -289,38 +292,3 @@ def prepare_context(checked: Checked, scratch: Path):
     return PrepareContext(model_dir=checked.model.path, model_fingerprint=checked.model.fingerprint,
                           threads=checked.threads, calibration=list(checked.calibration),
                           cache_root=checked.request.cache_root, scratch=scratch)
-
-
-def measure(checked: Checked, say: Say, cancel: Callable[[], bool]) -> tuple[Measured | None, str]:
-    """A short paired run of the route against torch fp32 (the same coordinator as `qtui bench`), saved to the
-    history like any run; its artefact lands in the cache, where the export then takes it from."""
-    from tui.core import bench
-    from tui.core.events import RoundDone, RouteFailed
-    from tui.core.export.measured import from_report
-    from tui.core.report import build_document
-    from tui.core.report_history import remember
-    from tui.core.routes import BASELINE
-
-    request = checked.request
-    workload = workload_of(request, None)
-    plan = bench.Plan(model=checked.model, workload=workload, routes=(BASELINE, checked.spec.id), cpu=checked.cpu,
-                      batch_size=request.batch_size, threads=checked.threads, max_rounds=15, time_budget_s=20.0,
-                      cache_root=request.cache_root, profile=False, ceilings=False)
-    say(f"no saved measurement of {checked.spec.id}: measuring it against torch fp32 (up to 15 rounds or 20 s "
-        f"after preparation; `qtui bench` measures longer)…")
-
-    def emit(event) -> None:
-        if isinstance(event, RoundDone) and checked.spec.id in event.speedups:
-            say(f"  round {event.round}: {event.speedups[checked.spec.id].point:.2f}×")
-        elif isinstance(event, RouteFailed):
-            say(f"  {event.route_id} {event.status}: {event.why}")
-
-    doc = build_document(bench.run(plan, emit, cancel))
-    if cancel():
-        return None, "measurement cancelled"
-    path = remember(doc, request.cache_root)
-    found = from_report(doc, checked.spec.id, str(path) if path else "a short measurement by qtui export")
-    if found is None:
-        route = next(r for r in doc["routes"] if r["id"] == checked.spec.id)
-        return None, f"the short measurement did not finish: {route.get('why') or route['status']}"
-    return found, ""

@@ -3,7 +3,8 @@
     python encode.py < texts.txt          one vector per input line, numbers separated by spaces
     from encode import load               model = load(); vectors = model.encode(["a text", ...])
 
-It needs only the route's runtime (named in qtui-export.json), `tokenizers` and `numpy`. Its settings — the
+It needs only the route's runtime (named in qtui-export.json; torch routes also load the base model with
+`transformers`), `tokenizers` and `numpy`. Its settings — the
 thread count measured, the tokenizer's truncation, pooling and normalisation read from the model's own
 sentence-transformers config — are in qtui-export.json beside it.
 """

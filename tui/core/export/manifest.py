@@ -117,7 +117,7 @@ def readme(doc: dict) -> str:
     else:
         lines += [f"{NOT_MEASURED}: {doc['measured_note'] or 'no report'}.", ""]
     lines += ["## CPU", "", f"Built for {cpu_name} ({cpu['built_for_source']})."]
-    for rule in cpu["needs"] + cpu["tuned_for"]:
-        lines.append(f"- needs one of {', '.join(rule['any_of'])}: {rule['why']}.")
+    for label, rules in (("needs", cpu["needs"]), ("tuned for", cpu["tuned_for"])):
+        lines += [f"- {label} one of {', '.join(rule['any_of'])}: {rule['why']}." for rule in rules]
     lines += ["", "`encode.py` warns on stderr when the CPU it runs on lacks these.", ""]
     return "\n".join(lines)

@@ -73,3 +73,36 @@ def describe(measured: dict | None) -> str:
     cos = f", mean cosine to fp32 {measured['cosine_mean']:.4f}" if measured["cosine_mean"] is not None else ""
     return (f"{measured['speedup_vs_torch_fp32']:.2f}× torch fp32{ci} ({measured['verdict']}){cos}, "
             f"{measured['threads']} threads")
+
+
+def measure_briefly(checked, workload, say, cancel) -> tuple[Measured | None, str]:
+    """A short paired run of the route against torch fp32 (the same coordinator as `qtui bench`), saved to the
+    history like any run; its artefact lands in the cache, where the export then takes it from."""
+    from tui.core import bench
+    from tui.core.events import RoundDone, RouteFailed
+    from tui.core.report import build_document
+    from tui.core.report_history import remember
+    from tui.core.routes import BASELINE
+
+    request = checked.request
+    plan = bench.Plan(model=checked.model, workload=workload, routes=(BASELINE, checked.spec.id), cpu=checked.cpu,
+                      batch_size=request.batch_size, threads=checked.threads, max_rounds=15, time_budget_s=20.0,
+                      cache_root=request.cache_root, profile=False, ceilings=False)
+    say(f"no saved measurement of {checked.spec.id}: measuring it against torch fp32 (up to 15 rounds or 20 s "
+        f"after preparation; `qtui bench` measures longer)…")
+
+    def emit(event) -> None:
+        if isinstance(event, RoundDone) and checked.spec.id in event.speedups:
+            say(f"  round {event.round}: {event.speedups[checked.spec.id].point:.2f}×")
+        elif isinstance(event, RouteFailed):
+            say(f"  {event.route_id} {event.status}: {event.why}")
+
+    doc = build_document(bench.run(plan, emit, cancel))
+    if cancel():
+        return None, "measurement cancelled"
+    path = remember(doc, request.cache_root)
+    found = from_report(doc, checked.spec.id, str(path) if path else "a short measurement by qtui export")
+    if found is None:
+        route = next(r for r in doc["routes"] if r["id"] == checked.spec.id)
+        return None, f"the short measurement did not finish: {route.get('why') or route['status']}"
+    return found, ""
