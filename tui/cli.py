@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_export(sub) -> None:
-    from tui.options import positive_int
+    from tui.options import positive_float, positive_int
 
     p = sub.add_parser(
         "export", help="write a route as a folder a service loads without qtui (model, tokenizer, encode.py)",
@@ -84,6 +84,8 @@ def _add_export(sub) -> None:
     p.add_argument("--report", metavar="REPORT.json", help="take the measured numbers from this qtui report")
     p.add_argument("--no-measure", dest="measure", action="store_false",
                    help="without a saved measurement, write \"not measured\" instead of measuring")
+    p.add_argument("--time-budget", type=positive_float, default=20.0, metavar="SECONDS",
+                   help="rounds of that short measurement, after preparation (default 20)")
     p.add_argument("--texts", metavar="FILE", help="the measured texts, as given to `qtui bench --texts` (default: "
                                                    "those of the report; the calibration set is the rest)")
     p.add_argument("--num-texts", type=positive_int, metavar="N",
@@ -249,7 +251,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     request = ExportRequest(route=args.route, out=args.out, model=args.model, allow_download=args.allow_download,
                             calibration=args.calibration, threads=args.threads, force=args.force, target=args.target,
                             report=args.report, texts=args.texts, num_texts=args.num_texts,
-                            batch_size=args.batch_size, measure=args.measure)
+                            batch_size=args.batch_size, measure=args.measure, measure_budget_s=args.time_budget)
     def progress(line: str) -> None:
         print(f"qtui export: {line}", file=sys.stderr, flush=True)
 

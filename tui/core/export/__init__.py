@@ -59,6 +59,7 @@ class ExportRequest:
     num_texts: int | None = None  # default: as the report measured, else 128 like `qtui bench`
     batch_size: int = 32
     measure: bool = True  # no report for the route: run a short measurement (False: "not measured")
+    measure_budget_s: float = 20.0  # that measurement's rounds, after preparation
     report_doc: dict | None = field(default=None, repr=False)  # the dashboard passes its last run's report
     cache_root: Path | None = None
 

@@ -86,10 +86,11 @@ def measure_briefly(checked, workload, say, cancel) -> tuple[Measured | None, st
 
     request = checked.request
     plan = bench.Plan(model=checked.model, workload=workload, routes=(BASELINE, checked.spec.id), cpu=checked.cpu,
-                      batch_size=request.batch_size, threads=checked.threads, max_rounds=15, time_budget_s=20.0,
+                      batch_size=request.batch_size, threads=checked.threads, max_rounds=15,
+                      time_budget_s=request.measure_budget_s,
                       cache_root=request.cache_root, profile=False, ceilings=False)
-    say(f"no saved measurement of {checked.spec.id}: measuring it against torch fp32 (up to 15 rounds or 20 s "
-        f"after preparation; `qtui bench` measures longer)…")
+    say(f"no saved measurement of {checked.spec.id}: measuring it against torch fp32 (up to 15 rounds or "
+        f"{request.measure_budget_s:g} s after preparation; `qtui bench` measures longer)…")
 
     def emit(event) -> None:
         if isinstance(event, RoundDone) and checked.spec.id in event.speedups:
