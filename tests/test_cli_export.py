@@ -108,6 +108,19 @@ def test_calibration_overlapping_the_measured_texts(workdir):
     assert snapshot(workdir) == before
 
 
+@pytest.mark.parametrize("content, message", [(None, "--calibration {path}: no such file"),
+                                              ("\n  \n", "--calibration {path}: is empty")])
+def test_calibration_file_missing_or_empty(workdir, content, message):
+    path = workdir / "calibration.txt"
+    if content is not None:
+        path.write_text(content)
+    before = snapshot(workdir)
+    line = assert_refused(export(workdir, "openvino-int8", "--out", str(workdir / "new"), "--calibration", str(path)),
+                          message.format(path=path))
+    assert "--texts" not in line
+    assert snapshot(workdir) == before
+
+
 def test_calibration_for_a_dynamic_route(workdir):
     calibration = workdir / "calibration.txt"
     calibration.write_text("Some text.\n")

@@ -91,7 +91,7 @@ def check(request: ExportRequest) -> Checked:
     from tui.core.export.target import load_target, wants_reduce_range
     from tui.core.models import ModelError, resolve_model
     from tui.core.routes import ROUTES, static_unavailability
-    from tui.core.workload import WorkloadError, load_texts
+    from tui.core.workload import WorkloadError
 
     spec = ROUTES.get(request.route)
     if spec is None:
@@ -125,22 +125,7 @@ def check(request: ExportRequest) -> Checked:
         found, note = None, (f"the measured texts ({found.workload.get('source')}) are not the ones given here, so "
                              f"neither is the calibration set: this artefact was not measured (pass the --texts and "
                              f"--num-texts of the `qtui bench` run)")
-    calibration = list(workload.calibration)
-    if request.calibration:
-        if spec.id not in CALIBRATED_ROUTES:
-            raise ExportError(f"--calibration: {spec.id} is dynamic int8 and uses no calibration texts (only "
-                              f"{', '.join(CALIBRATED_ROUTES)} do)")
-        try:
-            calibration = load_texts(request.calibration)
-        except (OSError, WorkloadError) as exc:
-            raise ExportError(f"--calibration {request.calibration}: {exc}") from None
-        overlap = overlapping(calibration, workload.texts)
-        if overlap:
-            raise ExportError(f"--calibration {request.calibration}: {overlap} of its {len(calibration)} texts are "
-                              f"also measured texts: calibrating on what is measured flatters the cosine; remove "
-                              f"them")
-        if not calibration:
-            raise ExportError(f"--calibration {request.calibration}: no texts in it")
+    calibration = calibration_texts(request, spec, workload)
     reduce_range = wants_reduce_range(spec, cpu)
     if found is not None and reduce_range:
         found, note = None, ("the measured model had full-range weights; this one has 7-bit weights "
@@ -151,6 +136,29 @@ def check(request: ExportRequest) -> Checked:
         or (found.threads if found else None) or here.physical_cores or here.logical_cpus or 1
     return Checked(spec, out, model, pipeline, cpu, cpu_source, threads, calibration, workload.texts, reduce_range,
                    found, note, request, list(workload.warnings))
+
+
+def calibration_texts(request: ExportRequest, spec: RouteSpec, workload) -> list[str]:
+    """The benchmark's calibration set, or --calibration's texts (static int8 only; none of them measured)."""
+    from tui.core.workload import WorkloadError, load_texts
+
+    if not request.calibration:
+        return list(workload.calibration)
+    if spec.id not in CALIBRATED_ROUTES:
+        raise ExportError(f"--calibration: {spec.id} is dynamic int8 and uses no calibration texts (only "
+                          f"{', '.join(CALIBRATED_ROUTES)} do)")
+    try:
+        texts = load_texts(request.calibration)
+    except (OSError, WorkloadError) as exc:
+        why = str(exc).replace(f"--texts {request.calibration}: ", "")  # the workload names its own flag
+        raise ExportError(f"--calibration {request.calibration}: {why}") from None
+    if not texts:
+        raise ExportError(f"--calibration {request.calibration}: no texts in it")
+    overlap = overlapping(texts, workload.texts)
+    if overlap:
+        raise ExportError(f"--calibration {request.calibration}: {overlap} of its {len(texts)} texts are also "
+                          f"measured texts: calibrating on what is measured flatters the cosine; remove them")
+    return texts
 
 
 def workload_of(request: ExportRequest, found: Measured | None):
