@@ -72,9 +72,10 @@ def test_out_under_a_missing_directory(workdir):
     assert snapshot(workdir) == before
 
 
-def test_route_unavailable_here_says_why(workdir):
+def test_route_unavailable_here_says_why(workdir, tmp_path_factory):
     before = snapshot(workdir)
-    env = without(("onnxruntime",), workdir / "..")  # onnxruntime really absent for that qtui
+    env = without(("onnxruntime",), tmp_path_factory.mktemp("no-onnxruntime"))  # really absent for that qtui
+    env["QTUI_CACHE_DIR"] = str(workdir / "cache")
     line = assert_refused(export(workdir, "ort-qint8", "--out", str(workdir / "new"), env=env),
                           "ort-qint8 is unavailable here")
     assert ONNX_HINT in line
