@@ -22,7 +22,7 @@ from textual.widgets import Footer, Header, Static
 import tui.textual_fixes  # noqa: F401  (Textual #6665: removed widgets' render caches leak)
 from tui.backend import Backend, LiveBackend
 from tui.core.routes import DEFAULT_ROUTES
-from tui.messages import CoreEvent, RunError, RunFinished
+from tui.messages import CoreEvent, ExportProgress, RunError, RunFinished
 from tui.stop_signals import STOP_SIGNALS, exit_code, say, stopped_line
 from tui.themes import DEFAULT_THEME, load_themes, remember_theme, remembered_theme
 from tui.widgets.advice_panel import AdvicePanel
@@ -54,7 +54,10 @@ class QtuiApp(App):
         Binding("ctrl+c", "cancel_or_hint", "Cancel", id="cancel_ctrl_c", show=False, priority=True,
                 tooltip="Cancel the run (q quits)"),
         Binding("e", "export", "Export", id="export", tooltip="Write the report as JSON and Markdown"),
-        # c, t, n and m live in help and the palette: at 80 columns the footer must keep room for ? and q.
+        Binding("d", "export_route", "Deploy", id="export_route", show=False,
+                tooltip="Export the route under the cursor (else the recommended one) as a folder a service loads "
+                        "without qtui"),
+        # c, t, n, d and m live in help and the palette: at 80 columns the footer must keep room for ? and q.
         Binding("c", "compare", "Compare", id="compare", tooltip="Compare with a saved report", show=False),
         Binding("t", "next_theme", "Theme", id="theme", tooltip="Switch to the next colour theme", show=False),
         Binding("n", "threads", "Threads", id="threads", show=False,
@@ -203,6 +206,71 @@ class QtuiApp(App):
         from tui.screens.threads import ThreadsScreen
 
         self.push_screen(ThreadsScreen(self.document))
+
+    def route_to_export(self) -> tuple[str | None, str]:
+        """(route id, why this one): the routes table's row under the cursor when it has focus, else the run's
+        recommendation, else the engine card's engine as its dynamic int8 route."""
+        table = self.query_one(RoutesTable)
+        if self.focused is table and table.row_count:
+            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value, "the selected row"
+        if self.document is not None:
+            return self.document["recommendation"]["route"], "recommended by the last run"
+        engine = self.detection.recommendation.engine
+        return (f"torch-qint8-{engine}" if engine else None), "the engine card's recommendation"
+
+    def action_export_route(self) -> None:
+        if self.running or getattr(self, "exporting", False):
+            self.notify("Wait for the run or export in progress to finish.", severity="warning")
+            return
+        route_id, why = self.route_to_export()
+        from tui.core.export import exportable_routes
+
+        if route_id not in exportable_routes():
+            self.notify(f"{route_id or 'No route'} cannot be exported; exportable: {', '.join(exportable_routes())}",
+                        severity="warning", timeout=8)
+            return
+        from tui.screens.export_prompt import ExportPrompt
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self.exporting = True
+                self.query_one(RunStatus).update(f"exporting {route_id} to {path}…")
+                self.export_route(route_id, path)
+
+        self.push_screen(ExportPrompt(route_id, f"./{route_id}", why), chosen)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="export")
+    def export_route(self, route_id: str, path: str) -> None:
+        from tui.core.export import ExportRequest
+        from tui.errors import UserError
+
+        s = self.settings
+        # Numbers from this dashboard's last run (or the latest saved); no measurement of its own: b measures.
+        request = ExportRequest(route=route_id, out=path, model=s.model, allow_download=s.allow_download,
+                                threads=s.threads, texts=s.texts, num_texts=s.num_texts, batch_size=s.batch_size,
+                                measure=False, report_doc=self.document)
+        try:
+            out = self.backend.export(request, lambda line: self.post_message(ExportProgress(line)))
+        except UserError as exc:
+            self.post_message(ExportProgress("", error=str(exc)))
+            return
+        except Exception as exc:  # a bug must not take the terminal down with it: say it in one line
+            self.post_message(ExportProgress("", error=f"the export failed: {exc.__class__.__name__}: {exc}"))
+            return
+        self.post_message(ExportProgress("", done=str(out)))
+
+    def on_export_progress(self, message: ExportProgress) -> None:
+        status = self.query_one(RunStatus)
+        if message.error:
+            self.exporting = False
+            status.update(f"could not export: {message.error}")
+            self.notify(message.error, severity="error", timeout=10)
+        elif message.done:
+            self.exporting = False
+            status.update(f"exported to {message.done} — encode.py, qtui-export.json, README.md")
+            self.notify(f"Exported to {message.done}", timeout=8)
+        else:
+            status.update(f"exporting: {message.line}")
 
     def action_compare(self) -> None:
         from tui.screens.compare import CompareScreen

@@ -22,6 +22,8 @@ class Backend(Protocol):
 
     def document(self, result) -> dict: ...
 
+    def export(self, request, say: Callable[[str], None]): ...
+
 
 class LiveBackend:
     def detect(self) -> Detection:
@@ -39,5 +41,18 @@ class LiveBackend:
 
     def document(self, result) -> dict:
         from tui.core.report import build_document
+        from tui.core.report_history import remember
 
-        return build_document(result)
+        document = build_document(result)
+        remember(document)  # for `qtui export`, which quotes the latest measurement of a route
+        return document
+
+    def export(self, request, say):
+        """`qtui export` for the dashboard: check (ExportError → UserError, one line), then write the folder."""
+        from tui.core.export import ExportError, check, write
+        from tui.errors import UserError
+
+        try:
+            return write(check(request), say)
+        except ExportError as exc:
+            raise UserError(str(exc)) from None

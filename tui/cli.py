@@ -47,7 +47,52 @@ def build_parser() -> argparse.ArgumentParser:
     _add_compare(sub)
     _add_routes(sub)
     _add_explain(sub)
+    _add_export(sub)
     return parser
+
+
+def _add_export(sub) -> None:
+    from tui.options import positive_float, positive_int
+
+    p = sub.add_parser(
+        "export", help="write a route as a folder a service loads without qtui (model, tokenizer, encode.py)",
+        description="Export ROUTE as a deployable folder: the int8 ONNX model (ORT routes), the OpenVINO IR "
+        "(OpenVINO routes) or the quantization settings (torch dynamic int8, applied at load), the tokenizer, "
+        "encode.py (load()/encode(texts); `python encode.py < texts.txt` prints one vector per line; needs only "
+        "the runtime, tokenizers and numpy), qtui-export.json (route, model, versions, the CPU it was measured "
+        "on, the measured speed-up, CI and cosine, the CPU features it needs) and README.md. The model file is "
+        "the one the benchmark ran, from the artefact cache. The folder is built beside DIR and renamed into "
+        "place: DIR is complete or absent.",
+        epilog="Measured numbers come from --report, else the latest `qtui bench` saved on this machine that "
+               "measured ROUTE on the model, else a short measurement (--no-measure: \"not measured\"). "
+               "Exit codes: 0 written, 2 bad input (nothing written, DIR untouched).")
+    p.add_argument("route", metavar="ROUTE", help="a route id from `qtui routes` (e.g. ort-qint8, openvino-int8, "
+                                                  "torch-qint8-x86)")
+    p.add_argument("--out", metavar="DIR", required=True, help="folder to create (absent or empty; see --force)")
+    p.add_argument("--force", action="store_true", help="replace DIR if it exists and is not empty")
+    p.add_argument("--model", metavar="PATH_OR_NAME", help="as for `qtui bench` (default: the packaged "
+                                                           "all-MiniLM-L6-v2)")
+    p.add_argument("--allow-download", action="store_true", help="let --model download a hub model (network)")
+    p.add_argument("--calibration", metavar="FILE",
+                   help="texts to calibrate static int8 on (openvino-int8, ort-qdq-int8); must not overlap the "
+                        "measured texts (default: the same calibration set `qtui bench` uses)")
+    p.add_argument("--threads", type=positive_int, metavar="N",
+                   help="threads encode.py pins (default: as measured, or the --for CPU's physical cores)")
+    p.add_argument("--for", dest="target", metavar="CPUINFO_OR_DETECT_JSON",
+                   help="build for another server: its saved /proc/cpuinfo or `qtui detect --json` output (threads, "
+                        "reduce_range for ORT int8 on x86 without VNNI, and the features encode.py checks)")
+    p.add_argument("--report", metavar="REPORT.json", help="take the measured numbers from this qtui report")
+    p.add_argument("--no-measure", dest="measure", action="store_false",
+                   help="without a saved measurement, write \"not measured\" instead of measuring")
+    p.add_argument("--time-budget", type=positive_float, default=20.0, metavar="SECONDS",
+                   help="rounds of that short measurement, after preparation (default 20)")
+    p.add_argument("--texts", metavar="FILE", help="the measured texts, as given to `qtui bench --texts` (default: "
+                                                   "those of the report; the calibration set is the rest)")
+    p.add_argument("--num-texts", type=positive_int, metavar="N",
+                   help="as given to `qtui bench` (default: as the report measured, else 128)")
+    p.add_argument("--batch-size", type=positive_int, default=32, metavar="N",
+                   help="encode.py's default batch size (32)")
+    p.set_defaults(handler=cmd_export)
 
 
 def _add_explain(sub) -> None:
@@ -138,6 +183,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
         say(stopped_line(stop.signum, "workers stopped, nothing written"))
         return exit_code(stop.signum)
     doc = build_document(result)
+    from tui.core.report_history import remember
+
+    remember(doc)  # for `qtui export`, which quotes the latest measurement of a route
     if args.json == "-":
         print(json.dumps(doc, indent=2))
     else:
@@ -196,6 +244,48 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if args.markdown:
         write_atomic(args.markdown, to_markdown(doc))
         print(f"qtui: wrote {args.markdown}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from tui.core.export import ExportError, ExportRequest, check, ensure_measured, write
+    from tui.core.export.measured import describe
+
+    request = ExportRequest(route=args.route, out=args.out, model=args.model, allow_download=args.allow_download,
+                            calibration=args.calibration, threads=args.threads, force=args.force, target=args.target,
+                            report=args.report, texts=args.texts, num_texts=args.num_texts,
+                            batch_size=args.batch_size, measure=args.measure, measure_budget_s=args.time_budget)
+    def progress(line: str) -> None:
+        print(f"qtui export: {line}", file=sys.stderr, flush=True)
+
+    stop = StopRequest()
+    try:
+        checked = check(request)
+        for warning in checked.warnings:
+            print(f"qtui: warning: {warning}", file=sys.stderr)
+        with on_stop_signals(stop):  # a measurement's workers are stopped by its coordinator, as in bench
+            ensure_measured(checked, progress, stop.is_set)
+        if stop.signum is not None:
+            say(stopped_line(stop.signum, "workers stopped, nothing written"))
+            return exit_code(stop.signum)
+        stopping = StopRequest()
+
+        def stop_now(signum: int) -> None:  # raise mid-build; write removes its temp dir on the way out
+            stopping(signum)
+            raise_stopped(signum)
+
+        with on_stop_signals(stop_now):
+            try:
+                out = write(checked, progress)
+            except Exception:
+                if stopping.signum is None:
+                    raise
+                raise Stopped(stopping.signum) from None  # a library wrapped our Stopped in its own error
+    except ExportError as exc:
+        raise UserError(str(exc)) from None
+    measured = checked.measured.to_json() if checked.measured else None
+    print(f"qtui: wrote {out} ({checked.spec.id}, {checked.threads} threads; measured: {describe(measured)})",
+          file=sys.stderr)
     return EXIT_OK
 
 

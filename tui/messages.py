@@ -28,3 +28,11 @@ class RunError(Message):
     def __init__(self, message: str) -> None:
         super().__init__()
         self.message = message
+
+
+class ExportProgress(Message):
+    """A line from an export in progress, or its end (`done` with the folder, or `error`)."""
+
+    def __init__(self, line: str, done: str | None = None, error: str | None = None) -> None:
+        super().__init__()
+        self.line, self.done, self.error = line, done, error

@@ -33,9 +33,11 @@ def seed_document() -> dict:
 class FakeBackend:
     """Emits the events of a three-route run; `pause` seconds between events lets tests act mid-run."""
 
-    def __init__(self, rounds: int = 3, pause: float = 0.0, fail_plan: str | None = None) -> None:
-        self.rounds, self.pause, self.fail_plan = rounds, pause, fail_plan
+    def __init__(self, rounds: int = 3, pause: float = 0.0, fail_plan: str | None = None,
+                 fail_export: str | None = None) -> None:
+        self.rounds, self.pause, self.fail_plan, self.fail_export = rounds, pause, fail_plan, fail_export
         self.plans = []
+        self.exports = []
 
     def detect(self) -> Detection:
         return Detection(CPU, recommend(CPU))
@@ -75,6 +77,15 @@ class FakeBackend:
 
     def document(self, result) -> dict:
         return seed_document()
+
+    def export(self, request, say):
+        from tui.errors import UserError
+
+        if self.fail_export:
+            raise UserError(self.fail_export)
+        self.exports.append(request)
+        say(f"{request.route}: writing…")
+        return request.out
 
 
 def threads_document(**failed) -> dict:

@@ -231,14 +231,19 @@ def optimize_transformer(fp32_path: Path, out_path: Path) -> dict[str, int]:
     return fused
 
 
-def quantize_onnx_int8(fp32_path: Path, out_path: Path, *, optimize: bool = True) -> dict:
-    """Dynamic int8 of an fp32 export: per-channel QInt8 weights, uint8 activations, after ORT's fusions."""
+def quantize_onnx_int8(fp32_path: Path, out_path: Path, *, optimize: bool = True, reduce_range: bool = False) -> dict:
+    """Dynamic int8 of an fp32 export: per-channel QInt8 weights, uint8 activations, after ORT's fusions.
+
+    `reduce_range` quantizes weights to 7 bits: ORT's u8s8 kernels on x86 without VNNI (VPMADDUBSW) can
+    saturate int16 sums with full-range weights (onnxruntime#5849); VNNI has no such limit."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quiet_onnxruntime()
     fp32_path, out_path = Path(fp32_path), Path(out_path)
     facts: dict = {"optimized": False, "per_channel": True, "weight_type": "QInt8", "notes": ""}
+    if reduce_range:
+        facts["reduce_range"] = True
     source = fp32_path
     optimized_tmp = temp_path_beside(out_path, ".opt.onnx")
     try:
@@ -246,6 +251,7 @@ def quantize_onnx_int8(fp32_path: Path, out_path: Path, *, optimize: bool = True
             source, facts = try_optimize(fp32_path, optimized_tmp, facts)
         with atomic_target(out_path, ".onnx") as tmp, quiet_python_logs("onnxruntime", ""):
             quantize_dynamic(str(source), str(tmp), per_channel=True, weight_type=QuantType.QInt8,
+                             reduce_range=reduce_range,
                              # Shape inference cannot see through ORT's fused contrib ops: say they are float.
                              extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     finally:

@@ -126,50 +126,12 @@ def _torch_pt2e(model: str, threads: int) -> str:
             + _load_model(model) + f"torch.set_num_threads({threads})\n" + _PT2E_BODY)
 
 
-def _ort(int8: bool, model: str, threads: int) -> str:
-    code = ("# pip install 'qtui-bench[onnx]'   (the export and encoder are qtui's own, in tui/core/onnx_route.py)\n"
-            "from pathlib import Path\n"
-            "from tui.core.onnx_route import OrtEncoder, export_onnx, quantize_onnx_int8\n\n" + _load_model(model)
-            + "export_onnx(Path(model_dir), Path(\"model.onnx\"))  # torch.onnx.export, dynamo=False, opset 17\n")
-    path = "model.onnx"
-    if int8:
-        code += ("quantize_onnx_int8(Path(\"model.onnx\"), Path(\"model.int8.onnx\"))"
-                 "  # ORT optimizer + dynamic per-channel int8\n")
-        path = "model.int8.onnx"
-    return code + (f"encoder = OrtEncoder(Path({path!r}), Path(model_dir), threads={threads})\n"
-                   "embeddings = encoder.encode([\"an example sentence\"], batch_size=32)\n")
+def _exported(route_id: str, runtime: str) -> str:
+    """ONNX Runtime and OpenVINO routes: `qtui export` writes the folder; the code that loads it is encode.py's,
+    public libraries only (rendered from the same template)."""
+    from tui.core.export.standalone import recipe
 
-
-def _ort_qdq(model: str, threads: int) -> str:
-    return ("# pip install 'qtui-bench[onnx]'   (the export and encoder are qtui's own, in tui/core/onnx_route.py)\n"
-            "from pathlib import Path\n"
-            "from tui.core.onnx_route import OrtEncoder, export_onnx, quantize_onnx_qdq_int8\n\n" + _load_model(model)
-            + "export_onnx(Path(model_dir), Path(\"model.onnx\"))\n"
-            "calibration = [\"representative texts, NOT the ones you evaluate on\", ...]\n"
-            "facts = quantize_onnx_qdq_int8(Path(\"model.onnx\"), Path(\"model.qdq.onnx\"), Path(model_dir),\n"
-            "                               calibration)  # ORT optimizer + static S8S8 QDQ, MinMax or Entropy\n"
-            f"encoder = OrtEncoder(Path(\"model.qdq.onnx\"), Path(model_dir), threads={threads})\n"
-            "embeddings = encoder.encode([\"an example sentence\"], batch_size=32)\n")
-
-
-def _openvino(int8: bool, model: str, threads: int, length_bucket: int = 0) -> str:
-    code = ("# pip install 'qtui-bench[openvino]'   (qtui's own helpers, in tui/core/openvino_route.py)\n"
-            "from pathlib import Path\n"
-            "from tui.core.onnx_route import export_onnx\n"
-            "from tui.core.openvino_route import OpenVinoEncoder, convert_openvino_fp32, quantize_openvino_int8\n\n"
-            + _load_model(model)
-            + "export_onnx(Path(model_dir), Path(\"model.onnx\"))\n"
-            "convert_openvino_fp32(Path(\"model.onnx\"), Path(\"model.xml\"))\n")
-    xml = "model.xml"
-    if int8:
-        code += ("calibration = [\"representative texts, NOT the ones you evaluate on\", ...]\n"
-                 "quantize_openvino_int8(Path(model_dir), Path(\"model.xml\"), Path(\"model.int8.xml\"), calibration)"
-                 "  # nncf, ModelType.TRANSFORMER\n")
-        xml = "model.int8.xml"
-    fixed = (f", length_bucket={length_bucket})  # static shapes per (batch, length rounded up to "
-             f"{length_bucket}): warm each up once" if length_bucket else ")")
-    return code + (f"encoder = OpenVinoEncoder(Path({xml!r}), Path(model_dir), threads={threads}{fixed}\n"
-                   "embeddings = encoder.encode([\"an example sentence\"], batch_size=32)\n")
+    return recipe(route_id, runtime)
 
 
 def recipe_for(route_id: str, model: str = "", threads: int = 1, facts: dict | None = None) -> str | None:
@@ -187,12 +149,12 @@ def recipe_for(route_id: str, model: str = "", threads: int = 1, facts: dict | N
         "torch-bf16": lambda: _bf16(model),
         "torch-compile-fp32": lambda: _torch_compile(model, threads),
         "torch-pt2e-int8": lambda: _torch_pt2e(model, threads),
-        "ort-fp32": lambda: _ort(False, model, threads),
-        "ort-qint8": lambda: _ort(True, model, threads),
-        "ort-qdq-int8": lambda: _ort_qdq(model, threads),
-        "openvino-fp32": lambda: _openvino(False, model, threads),
-        "openvino-int8": lambda: _openvino(True, model, threads),
-        "openvino-int8-fixed": lambda: _openvino(True, model, threads, length_bucket=LENGTH_BUCKET),
+        **{rid: (lambda rid=rid: _exported(rid, "onnxruntime")) for rid in ("ort-fp32", "ort-qint8", "ort-qdq-int8")},
+        **{rid: (lambda rid=rid: _exported(rid, "openvino"))
+           for rid in ("openvino-fp32", "openvino-int8", "openvino-bf16", "openvino-int8-bf16")},
+        "openvino-int8-fixed": lambda: _exported("openvino-int8", "openvino") + (
+            f"# openvino-int8-fixed runs this IR with shapes fixed: lengths padded to a multiple of {LENGTH_BUCKET} "
+            "tokens and model.reshape({name: [batch, length]}) compiled once per shape met (warm each up once).\n"),
         "torchao-int8": lambda: ("import torch\nfrom sentence_transformers import SentenceTransformer\n"
                                  "from torchao.quantization import Int8DynamicActivationInt8WeightConfig, quantize_\n\n"
                                  + _load_model(model) + "model = SentenceTransformer(model_dir, device=\"cpu\")\n"

@@ -32,13 +32,15 @@ def onnx_fp32(ctx: PrepareContext) -> Path:
     return entry / "model.onnx"
 
 
-def onnx_dynamic_int8(ctx: PrepareContext, fp32: Path) -> Path:
+def onnx_dynamic_int8(ctx: PrepareContext, fp32: Path, *, reduce_range: bool = False) -> Path:
+    """Dynamic int8; `reduce_range` (7-bit weights) is for x86 CPUs without VNNI (`qtui export --for`)."""
     from tui.core.onnx_route import quantize_onnx_int8
 
     def build(d: Path) -> dict:
-        return quantize_onnx_int8(fp32, d / "model.int8.onnx")
+        return quantize_onnx_int8(fp32, d / "model.int8.onnx", reduce_range=reduce_range)
 
-    entry, facts = cached(ctx, "onnx-int8", build, "onnxruntime", "onnx")
+    entry, facts = cached(ctx, "onnx-int8", build, "onnxruntime", "onnx",
+                          extra="reduce_range" if reduce_range else "")
     keep_facts(ctx, facts)
     return entry / "model.int8.onnx"
 
@@ -57,16 +59,20 @@ def onnx_qdq_int8(ctx: PrepareContext, fp32: Path) -> Path:
     return entry / "model.qdq.onnx"
 
 
+def onnx_path(spec: RouteSpec, ctx: PrepareContext, *, reduce_range: bool = False) -> Path:
+    """The route's ONNX file, built through the cache: the file the route runs, and exports."""
+    fp32 = onnx_fp32(ctx)
+    if spec.id == "ort-qdq-int8":
+        return onnx_qdq_int8(ctx, fp32)
+    if spec.dtype == "qint8":
+        return onnx_dynamic_int8(ctx, fp32, reduce_range=reduce_range)
+    return fp32
+
+
 def prepare(spec: RouteSpec, ctx: PrepareContext):
     from tui.core.onnx_route import OrtEncoder
 
-    fp32 = onnx_fp32(ctx)
-    if spec.id == "ort-qdq-int8":
-        path = onnx_qdq_int8(ctx, fp32)
-    elif spec.dtype == "qint8":
-        path = onnx_dynamic_int8(ctx, fp32)
-    else:
-        path = fp32
+    path = onnx_path(spec, ctx)
     encoder = OrtEncoder(path, ctx.model_dir, threads=ctx.threads)
     encoder.artefact = path  # the file the runtime loaded (benchmarks reuse it)
     encoder.size_mb = path.stat().st_size / 1e6

@@ -31,8 +31,9 @@ SPECS = (
 )
 
 
-def prepare(spec: RouteSpec, ctx: PrepareContext):
-    from tui.core.openvino_route import OpenVinoEncoder, convert_openvino_fp32, quantize_openvino_int8, recipe_key
+def ir_path(spec: RouteSpec, ctx: PrepareContext) -> Path:
+    """The route's IR (.xml beside its .bin), built through the cache: the file the route runs, and exports."""
+    from tui.core.openvino_route import convert_openvino_fp32, quantize_openvino_int8, recipe_key
     from tui.core.workload import fingerprint as texts_fingerprint
 
     fp32_onnx = onnx_fp32(ctx)
@@ -52,10 +53,20 @@ def prepare(spec: RouteSpec, ctx: PrepareContext):
                               extra=f"{texts_fingerprint(ctx.calibration)};{recipe_key()}")
         keep_facts(ctx, facts)
         xml = entry / "model.xml"
+    return xml
+
+
+def inference_precision(spec: RouteSpec) -> str:
+    return "bf16" if spec.needs_bf16 else "f32"
+
+
+def prepare(spec: RouteSpec, ctx: PrepareContext):
+    from tui.core.openvino_route import OpenVinoEncoder
+
+    xml = ir_path(spec, ctx)
     # Stated on every route: left alone, the CPU plugin picks bf16 on bf16 hardware.
-    precision = "bf16" if spec.needs_bf16 else "f32"
     bucket = LENGTH_BUCKET if spec.id.endswith("-fixed") else 0
-    encoder = OpenVinoEncoder(xml, ctx.model_dir, threads=ctx.threads, inference_precision=precision,
+    encoder = OpenVinoEncoder(xml, ctx.model_dir, threads=ctx.threads, inference_precision=inference_precision(spec),
                               length_bucket=bucket)
     encoder.artefact = xml  # the IR the runtime compiled (benchmarks reuse it)
     encoder.size_mb = (xml.stat().st_size + xml.with_suffix(".bin").stat().st_size) / 1e6

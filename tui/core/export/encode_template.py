@@ -1,0 +1,212 @@
+"""Load this folder's embedding model and encode texts. Written by `qtui export`; needs no qtui.
+
+    python encode.py < texts.txt          one vector per input line, numbers separated by spaces
+    from encode import load               model = load(); vectors = model.encode(["a text", ...])
+
+It needs only the route's runtime (named in qtui-export.json; torch routes also load the base model with
+`transformers`), `tokenizers` and `numpy`. Its settings — the
+thread count measured, the tokenizer's truncation, pooling and normalisation read from the model's own
+sentence-transformers config — are in qtui-export.json beside it.
+"""
+# ==== section: common ====
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+MANIFEST = "qtui-export.json"
+# /proc/cpuinfo flag → the feature name qtui uses in qtui-export.json
+CPUINFO_FLAGS = {"avx2": "avx2", "avx512f": "avx512f", "avx512_vnni": "avx512_vnni", "avx_vnni": "avx_vnni",
+                 "amx_int8": "amx_int8", "avx512_bf16": "avx512_bf16", "asimddp": "dotprod", "i8mm": "i8mm"}
+
+
+def read_manifest(directory):
+    return json.loads((Path(directory) / MANIFEST).read_text(encoding="utf-8"))
+
+
+def cpu_features():
+    """This CPU's features from /proc/cpuinfo (Linux); None where that cannot be read."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("flags", "Features"):
+            return {CPUINFO_FLAGS[f] for f in value.split() if f in CPUINFO_FLAGS}
+    return None
+
+
+def check_cpu(manifest, features=None, arch=None):
+    """Warnings for this CPU: what the artefact needs to be accurate, and what it was tuned for to be fast."""
+    import platform
+
+    features = cpu_features() if features is None else set(features)
+    arch = arch or platform.machine()
+    if features is None or arch != manifest["cpu"]["arch"]:
+        return []  # another OS or architecture: nothing to compare with what was recorded
+    warnings = []
+    for rule in manifest["cpu"]["needs"] + manifest["cpu"]["tuned_for"]:
+        if not features & set(rule["any_of"]):
+            warnings.append(f"this CPU has none of {', '.join(rule['any_of'])}: {rule['why']}")
+    return warnings
+
+
+class Tokenizer:
+    """The model's tokenizer as sentence-transformers runs it: lower-cased if the model says so, truncated to
+    its max_seq_length, padded to the longest text of each batch."""
+
+    def __init__(self, directory, settings):
+        from tokenizers import Tokenizer as FastTokenizer
+
+        self.tokenizer = FastTokenizer.from_file(str(Path(directory) / settings["file"]))
+        self.tokenizer.enable_truncation(max_length=settings["max_length"])
+        self.tokenizer.enable_padding(pad_id=settings["pad_id"], pad_token=settings["pad_token"])
+        self.lower_case = settings["lower_case"]
+        self.inputs = settings["inputs"]
+
+    def __call__(self, texts):
+        if self.lower_case:
+            texts = [t.lower() for t in texts]
+        encodings = self.tokenizer.encode_batch(texts)
+        columns = {"input_ids": [e.ids for e in encodings], "attention_mask": [e.attention_mask for e in encodings],
+                   "token_type_ids": [e.type_ids for e in encodings]}
+        return {name: np.asarray(columns[name], dtype=np.int64) for name in self.inputs}
+
+
+def batches_by_length(texts, batch_size):
+    """Longest texts first, as sentence-transformers batches them: little padding per batch."""
+    order = np.argsort([-len(t) for t in texts], kind="stable")
+    for start in range(0, len(order), batch_size):
+        yield order[start:start + batch_size]
+
+
+class Encoder:
+    """`encode(texts)` → float32 array (len(texts), dim), rows in the order of `texts`."""
+
+    def __init__(self, run, tokenizer, manifest):
+        self.run = run  # tokenized batch → (batch, dim) embeddings
+        self.tokenizer = tokenizer
+        self.manifest = manifest
+        self.batch_size = manifest["runtime"]["batch_size"]
+
+    def encode(self, texts, batch_size=None):
+        texts = list(texts)
+        out = None
+        for idx in batches_by_length(texts, batch_size or self.batch_size):
+            vectors = self.run(self.tokenizer([texts[i] for i in idx]))
+            if out is None:
+                out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
+            out[idx] = vectors
+        return out if out is not None else np.empty((0, 0), dtype=np.float32)
+
+
+# ==== section: onnxruntime ====
+def make_runner(directory, manifest, threads):
+    """The int8 ONNX graph (transformer, pooling and normalisation inside) on ONNX Runtime's CPU provider."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1  # one model, one stream of batches
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # errors only
+    session = ort.InferenceSession(str(Path(directory) / manifest["artefact"]["file"]), sess_options=options,
+                                   providers=["CPUExecutionProvider"])
+    return lambda feeds: session.run(None, feeds)[0]
+
+
+# ==== section: openvino ====
+def make_runner(directory, manifest, threads):  # noqa: F811  (one runtime's section is kept in encode.py)
+    """The int8 OpenVINO IR (transformer, pooling and normalisation inside) compiled for the CPU plugin."""
+    import openvino as ov
+    import openvino.properties as props
+    import openvino.properties.hint as hints
+
+    config = {props.inference_num_threads: threads, hints.performance_mode: hints.PerformanceMode.LATENCY,
+              # Stated: on CPUs with bf16 units the plugin would otherwise run the float layers in bf16.
+              hints.inference_precision: getattr(ov.Type, manifest["runtime"]["inference_precision"])}
+    compiled = ov.Core().compile_model(str(Path(directory) / manifest["artefact"]["file"]), "CPU", config)
+    request = compiled.create_infer_request()
+    output = compiled.output(0)
+    return lambda feeds: np.array(request.infer(feeds)[output], dtype=np.float32)  # a copy: buffers are reused
+
+
+# ==== section: torch ====
+def make_runner(directory, manifest, threads):  # noqa: F811  (one runtime's section is kept in encode.py)
+    """The base model quantized at load (dynamic int8 nn.Linear, under a second), then pooled as the model's
+    sentence-transformers config says. Quantizing at load, not unpickling quantized modules: those break
+    across torch versions."""
+    import logging
+    import warnings
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local model: no network
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    for name in ("torchao", "torch.utils._pytree"):  # transformers imports torchao if installed: it logs noise
+        logging.getLogger(name).setLevel(logging.ERROR)
+    import torch
+    import transformers
+    from transformers import AutoModel
+
+    transformers.utils.logging.disable_progress_bar()
+    torch.set_num_threads(threads)
+    settings, pipeline = manifest["artefact"], manifest["pipeline"]
+    model_dir = os.environ.get("QTUI_EXPORT_MODEL_DIR") or settings["base_model"]["path"]
+    model = AutoModel.from_pretrained(model_dir).eval()
+    torch.backends.quantized.engine = settings["engine"]  # before quantizing: weights are packed per engine
+    with warnings.catch_warnings():  # torch 2.10+ flags torch.ao.quantization as deprecated; it still works
+        warnings.simplefilter("ignore")
+        from torch.ao.quantization import default_dynamic_qconfig, per_channel_dynamic_qconfig, quantize_dynamic
+
+        qconfig = per_channel_dynamic_qconfig if settings["granularity"] == "per-channel" else default_dynamic_qconfig
+        model = quantize_dynamic(model, {torch.nn.Linear: qconfig}, dtype=torch.qint8)
+
+    def run(feeds):
+        with torch.inference_mode():
+            tensors = {name: torch.from_numpy(array) for name, array in feeds.items()}
+            tokens = model(**tensors).last_hidden_state
+            mask = tensors["attention_mask"].unsqueeze(-1).to(tokens.dtype)
+            if pipeline["pooling"] == "cls":
+                sentence = tokens[:, 0]
+            elif pipeline["pooling"] == "max":
+                sentence = tokens.masked_fill(mask == 0, -1e9).max(dim=1).values
+            else:
+                sentence = (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+            if pipeline["normalize"]:
+                sentence = torch.nn.functional.normalize(sentence, p=2.0, dim=1)
+            return sentence.float().numpy()
+
+    return run
+
+
+# ==== section: main ====
+def load(directory=HERE, threads=None, warn=True):
+    """The encoder of the artefact in `directory`, on `threads` threads (default: as measured)."""
+    manifest = read_manifest(directory)
+    if warn:
+        for line in check_cpu(manifest):
+            print(f"encode.py: warning: {line}", file=sys.stderr)
+    threads = threads or manifest["runtime"]["threads"]
+    return Encoder(make_runner(directory, manifest, threads), Tokenizer(directory, manifest["tokenizer"]), manifest)
+
+
+_default = None
+
+
+def encode(texts, batch_size=None):
+    """Vectors of `texts` from this folder's model (loaded on first use)."""
+    global _default
+    if _default is None:
+        _default = load()
+    return _default.encode(texts, batch_size)
+
+
+if __name__ == "__main__":
+    lines = [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    if lines:
+        for vector in encode(lines):
+            print(" ".join(f"{x:.8g}" for x in vector))

@@ -1,0 +1,109 @@
+"""What was measured for the exported route: speed-up over torch fp32 with its CI, cosine to fp32, threads,
+the CPU — copied from a report (the one given, or the latest saved here), never made up. Without one the
+export says "not measured"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+NOT_MEASURED = "not measured"
+
+
+@dataclass(frozen=True)
+class Measured:
+    route: str
+    speedup: float
+    ci95: tuple[float | None, float | None]
+    verdict: str
+    cosine_mean: float | None
+    cosine_min: float | None
+    sentences_per_s: float | None
+    threads: int | None
+    batch_size: int | None
+    cpu: dict  # the report's env.cpu
+    packages: dict
+    report: str  # where the numbers come from
+    created: str
+    workload: dict
+
+    def to_json(self) -> dict:
+        return {"speedup_vs_torch_fp32": self.speedup, "ci95": list(self.ci95), "verdict": self.verdict,
+                "cosine_mean": self.cosine_mean, "cosine_min": self.cosine_min,
+                "sentences_per_s": self.sentences_per_s, "threads": self.threads, "batch_size": self.batch_size,
+                "measured_on": self.cpu, "packages": self.packages, "report": self.report,
+                "report_created": self.created, "workload": self.workload}
+
+
+def from_report(doc: dict, route_id: str, source: str, model_name: str | None = None) -> Measured | None:
+    """The route's numbers in `doc`, if it measured that route (on that model) with a speed-up."""
+    workload = doc.get("workload") or {}
+    if model_name is not None and workload.get("model") != model_name:
+        return None
+    route = next((r for r in doc.get("routes", []) if r.get("id") == route_id), None)
+    if not route or route.get("status") != "ok" or not route.get("speedup"):
+        return None
+    speedup, accuracy = route["speedup"], route.get("accuracy") or {}
+    env = doc.get("env") or {}
+    return Measured(route_id, speedup["point"], tuple(speedup.get("ci95") or (None, None)), speedup.get("verdict", ""),
+                    accuracy.get("cosine_mean"), accuracy.get("cosine_min"),
+                    (route.get("throughput") or {}).get("median"), route.get("threads") or env.get("threads"),
+                    workload.get("batch_size"), env.get("cpu") or {}, env.get("packages") or {}, source,
+                    str(doc.get("created", "")),
+                    {k: workload.get(k) for k in ("model", "texts", "source", "fingerprint")})
+
+
+def latest_saved(route_id: str, model_name: str, cache_root: Path | None = None) -> Measured | None:
+    """The newest report saved on this machine that measured `route_id` on `model_name`."""
+    from tui.core.report_history import saved_reports
+
+    for path, doc in saved_reports(cache_root):
+        found = from_report(doc, route_id, str(path), model_name)
+        if found is not None:
+            return found
+    return None
+
+
+def describe(measured: dict | None) -> str:
+    """One line for the README and the CLI, from `Measured.to_json()` (or None)."""
+    if not isinstance(measured, dict):
+        return NOT_MEASURED
+    lo, hi = measured["ci95"]
+    ci = f" [95% CI {lo:.2f}–{hi:.2f}]" if lo is not None and hi is not None else ""
+    cos = f", mean cosine to fp32 {measured['cosine_mean']:.4f}" if measured["cosine_mean"] is not None else ""
+    return (f"{measured['speedup_vs_torch_fp32']:.2f}× torch fp32{ci} ({measured['verdict']}){cos}, "
+            f"{measured['threads']} threads")
+
+
+def measure_briefly(checked, workload, say, cancel) -> tuple[Measured | None, str]:
+    """A short paired run of the route against torch fp32 (the same coordinator as `qtui bench`), saved to the
+    history like any run; its artefact lands in the cache, where the export then takes it from."""
+    from tui.core import bench
+    from tui.core.events import RoundDone, RouteFailed
+    from tui.core.report import build_document
+    from tui.core.report_history import remember
+    from tui.core.routes import BASELINE
+
+    request = checked.request
+    plan = bench.Plan(model=checked.model, workload=workload, routes=(BASELINE, checked.spec.id), cpu=checked.cpu,
+                      batch_size=request.batch_size, threads=checked.threads, max_rounds=15,
+                      time_budget_s=request.measure_budget_s,
+                      cache_root=request.cache_root, profile=False, ceilings=False)
+    say(f"no saved measurement of {checked.spec.id}: measuring it against torch fp32 (up to 15 rounds or "
+        f"{request.measure_budget_s:g} s after preparation; `qtui bench` measures longer)…")
+
+    def emit(event) -> None:
+        if isinstance(event, RoundDone) and checked.spec.id in event.speedups:
+            say(f"  round {event.round}: {event.speedups[checked.spec.id].point:.2f}×")
+        elif isinstance(event, RouteFailed):
+            say(f"  {event.route_id} {event.status}: {event.why}")
+
+    doc = build_document(bench.run(plan, emit, cancel))
+    if cancel():
+        return None, "measurement cancelled"
+    path = remember(doc, request.cache_root)
+    found = from_report(doc, checked.spec.id, str(path) if path else "a short measurement by qtui export")
+    if found is None:
+        route = next(r for r in doc["routes"] if r["id"] == checked.spec.id)
+        return None, f"the short measurement did not finish: {route.get('why') or route['status']}"
+    return found, ""

@@ -1,0 +1,52 @@
+"""encode.py, rendered from `encode_template.py`: its docstring, the shared helpers, one runtime's section and
+the entry points. The advice recipes for ONNX Runtime and OpenVINO routes are rendered from the same template,
+so the code a user copies is the code an exported folder runs."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+TEMPLATE = Path(__file__).with_name("encode_template.py")
+SECTION = re.compile(r"^# ==== section: (\w+) ====\n", re.MULTILINE)
+RUNTIMES = ("onnxruntime", "openvino", "torch")  # RouteSpec.backend values an export supports
+_REDEFINITION_NOTE = "  # noqa: F811  (one runtime's section is kept in encode.py)"
+
+
+@cache
+def sections() -> dict[str, str]:
+    """{"head": docstring, "common": …, "onnxruntime": …, "openvino": …, "torch": …, "main": …}"""
+    parts = SECTION.split(TEMPLATE.read_text(encoding="utf-8"))
+    found = {"head": parts[0], **dict(zip(parts[1::2], parts[2::2], strict=True))}
+    return {name: text.replace(_REDEFINITION_NOTE, "") for name, text in found.items()}
+
+
+def encode_py(runtime: str) -> str:
+    """The standalone encode.py for a route on `runtime`: only that runtime's code is kept."""
+    if runtime not in RUNTIMES:
+        raise ValueError(f"no encode.py for runtime {runtime!r}")
+    parts = sections()
+    return "".join(parts[name] for name in ("head", "common", runtime, "main"))
+
+
+BUILT_BY = {  # how each route's model file is made, for the recipe's first line
+    "ort-fp32": "torch.onnx.export of transformer + pooling + normalisation",
+    "ort-qint8": "ONNX export, ORT's transformer optimizer, onnxruntime.quantization.quantize_dynamic per-channel",
+    "ort-qdq-int8": "ONNX export, ORT's optimizer, onnxruntime.quantization.quantize_static QDQ, calibrated",
+    "openvino-fp32": "the ONNX export read by OpenVINO, saved as IR with fp32 weights",
+    "openvino-int8": "the OpenVINO IR quantized by nncf.quantize (transformer preset), calibrated on other texts",
+    "openvino-bf16": "the OpenVINO IR, run with bf16 inference precision",
+    "openvino-int8-bf16": "nncf.quantize int8 IR, float layers run bf16",
+}
+
+
+def recipe(route_id: str, runtime: str) -> str:
+    """Advice recipe: how to get the folder, then the code it runs (public libraries only)."""
+    built = f"  ({BUILT_BY[route_id]})" if route_id in BUILT_BY else ""
+    return (f"# qtui export {route_id} --out {route_id}/{built}\n"
+            f"# writes the model file, its tokenizer, qtui-export.json and this code as {route_id}/encode.py;\n"
+            f"# a service then needs no qtui:\n"
+            f"#   import sys; sys.path.insert(0, '{route_id}'); from encode import load\n"
+            f"#   vectors = load('{route_id}').encode(['an example sentence'])\n"
+            + encode_py(runtime))
