@@ -45,6 +45,16 @@ def test_pipeline_follows_the_config_not_an_assumption(tmp_path):
     assert (pipeline.pooling, pipeline.normalize) == ("cls", False)
 
 
+def test_pipeline_reads_the_pooling_mode_sentence_transformers_6_writes(tmp_path):
+    model = model_copy(tmp_path)
+    (model / "1_Pooling" / "config.json").write_text(json.dumps({"embedding_dimension": 384, "pooling_mode": "cls",
+                                                                 "include_prompt": True}))
+    assert read_pipeline(model).pooling == "cls"
+    (model / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode": "lasttoken"}))
+    with pytest.raises(PipelineError, match="lasttoken"):
+        read_pipeline(model)
+
+
 @pytest.mark.parametrize("change, message", [
     (lambda m: (m / "modules.json").unlink(), "no modules.json"),
     (lambda m: (m / "modules.json").write_text(json.dumps(

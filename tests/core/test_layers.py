@@ -85,3 +85,32 @@ def test_a_run_on_the_outlier_model_leads_its_accuracy_advice_with_the_injected_
     assert first_accuracy["code"] == "activation-outliers" and first_accuracy["basis"] == "measured"
     assert all(name in first_accuracy["evidence"] for name in injected_layer_names((2, 4)))
     assert f"keeping {len(kept)} of" in first_accuracy["effect"] and "keep_fp32" in first_accuracy["recipe"]
+    exported_mix_matches_the_measured_one(doc, path, plan, tmp_path, mixed)
+
+
+def exported_mix_matches_the_measured_one(doc, model_path, plan, tmp_path, mixed):
+    """`qtui export` writes the mix (the kept layers in its settings); encode.py, without qtui, gives the cosine
+    the run measured."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+    from tests.test_export_routes import isolated_encode
+    from tui.core.models import load_sentence_transformer
+
+    (tmp_path / "r.json").write_text(json.dumps(doc))
+    out = tmp_path / "mix"
+    result = subprocess.run([sys.executable, "-m", "tui", "export", mixed["id"], "--out", str(out), "--report",
+                             str(tmp_path / "r.json"), "--model", str(model_path), "--threads", "1"],
+                            capture_output=True, text=True, cwd=ROOT, env=dict(os.environ), timeout=300)
+    assert result.returncode == 0, result.stderr[-1500:]
+    manifest = json.loads((out / "qtui-export.json").read_text())
+    assert manifest["artefact"]["keep_fp32"] == mixed["facts"]["kept_fp32"]
+    texts = list(plan.workload.texts)
+    vectors = isolated_encode(out, texts)
+    reference = load_sentence_transformer(model_path).encode(texts, batch_size=plan.batch_size,
+                                                             show_progress_bar=False)
+    cos = (vectors * reference).sum(1) / np.linalg.norm(vectors, axis=1) / np.linalg.norm(reference, axis=1)
+    assert abs(float(cos.mean()) - mixed["accuracy"]["cosine_mean"]) < 0.002

@@ -132,6 +132,10 @@ def check(request: ExportRequest) -> Checked:
                              "(reduce_range, for the --for CPU without VNNI) and was not measured")
     if found is not None and request.calibration:
         found, note = None, "calibrated on --calibration texts: this artefact was not measured"
+    if spec.rescue and not (found and isinstance(found.facts.get("kept_fp32"), list)):
+        raise ExportError(f"{spec.id}: which layers stay fp32 is what a run's rescue measured, and no report here "
+                          f"has it; run `qtui bench --routes {spec.id}` (or a run where int8 misses --min-cosine) "
+                          f"and export again")
     threads = request.threads or (cpu.physical_cores or cpu.logical_cpus if request.target else None) \
         or (found.threads if found else None) or here.physical_cores or here.logical_cpus or 1
     return Checked(spec, out, model, pipeline, cpu, cpu_source, threads, calibration, workload.texts, reduce_range,
@@ -255,8 +259,9 @@ def write(checked: Checked, say: Say = lambda line: None) -> Path:
         scratch.mkdir()
         ctx = prepare_context(checked, scratch)
         started = time.monotonic()
+        kept = checked.measured.facts.get("kept_fp32") if checked.spec.rescue and checked.measured else None
         artefact = artefacts.build(checked.spec, checked.model, ctx, staging, reduce_range=checked.reduce_range,
-                                   say=say)
+                                   say=say, keep_fp32=kept)
         if "bytes" in artefact:
             cache = ", ".join(f"{k.removesuffix('_cache')} {v}" for k, v in artefact["cache"].items())
             say(f"model file ready in {time.monotonic() - started:.1f} s ({artefact['bytes'] / 1e6:.1f} MB; "

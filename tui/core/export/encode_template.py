@@ -163,7 +163,10 @@ def make_runner(directory, manifest, threads):  # noqa: F811  (one runtime's sec
         from torch.ao.quantization import default_dynamic_qconfig, per_channel_dynamic_qconfig, quantize_dynamic
 
         qconfig = per_channel_dynamic_qconfig if settings["granularity"] == "per-channel" else default_dynamic_qconfig
-        model = quantize_dynamic(model, {torch.nn.Linear: qconfig}, dtype=torch.qint8)
+        keep = set(settings.get("keep_fp32") or ())  # a mixed route: the layers measured too sensitive for int8
+        spec = {torch.nn.Linear: qconfig} if not keep else {
+            name: qconfig for name, m in model.named_modules() if isinstance(m, torch.nn.Linear) and name not in keep}
+        model = quantize_dynamic(model, spec, dtype=torch.qint8)
 
     def run(feeds):
         with torch.inference_mode():

@@ -4,7 +4,7 @@ export says "not measured"."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 NOT_MEASURED = "not measured"
@@ -26,6 +26,7 @@ class Measured:
     report: str  # where the numbers come from
     created: str
     workload: dict
+    facts: dict = field(default_factory=dict)  # the route's facts in the report (a mix's kept_fp32 layers)
 
     def to_json(self) -> dict:
         return {"speedup_vs_torch_fp32": self.speedup, "ci95": list(self.ci95), "verdict": self.verdict,
@@ -50,7 +51,8 @@ def from_report(doc: dict, route_id: str, source: str, model_name: str | None = 
                     (route.get("throughput") or {}).get("median"), route.get("threads") or env.get("threads"),
                     workload.get("batch_size"), env.get("cpu") or {}, env.get("packages") or {}, source,
                     str(doc.get("created", "")),
-                    {k: workload.get(k) for k in ("model", "texts", "source", "fingerprint")})
+                    {k: workload.get(k) for k in ("model", "texts", "source", "fingerprint")},
+                    dict(route.get("facts") or {}))
 
 
 def latest_saved(route_id: str, model_name: str, cache_root: Path | None = None) -> Measured | None:

@@ -56,9 +56,14 @@ def read_pipeline(model_dir: Path) -> Pipeline:
                             f"[→ Normalize]")
     pooling_module = modules[kinds.index("Pooling")]
     pooling_file = model_dir / pooling_module.get("path", "") / "config.json"
-    modes = [mode for key, mode in POOLING_MODES.items() if _json(pooling_file).get(key)]
-    others = [k for k, v in _json(pooling_file).items() if k.startswith("pooling_mode_") and v
-              and k not in POOLING_MODES]
+    config = _json(pooling_file)
+    modes = [mode for key, mode in POOLING_MODES.items() if config.get(key)]
+    others = [k for k, v in config.items() if k.startswith("pooling_mode_") and v and k not in POOLING_MODES
+              and k != "pooling_mode_kwargs"]
+    # sentence-transformers 6 writes one "pooling_mode": "mean" (or a list) instead of a flag per mode.
+    named = config.get("pooling_mode")
+    for mode in [named] if isinstance(named, str) else named if isinstance(named, list) else []:
+        (modes if mode in POOLING_MODES.values() else others).append(mode)
     if len(modes) != 1 or others:
         raise PipelineError(f"{pooling_file}: pooling {', '.join(modes + others) or 'none'}; export supports "
                             f"exactly one of mean, cls, max")
