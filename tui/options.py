@@ -66,6 +66,10 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                    help="time for the measured rounds after preparation (default 60)")
     p.add_argument("--min-cosine", type=cosine_threshold, default=0.99, metavar="C",
                    help="least mean cosine to fp32 for a route to be recommended (default 0.99)")
+    p.add_argument("--no-kernels", dest="kernels", action="store_false",
+                   help="skip the kernels capture: after the timed rounds qtui normally runs one batch per route "
+                        "with oneDNN/MKL verbose logging, an ONNX Runtime profile or OpenVINO's runtime model to "
+                        "report which kernels ran (never during the timed rounds)")
 
 
 def default_options() -> argparse.Namespace:
@@ -112,4 +116,5 @@ def build_plan(args: argparse.Namespace):
         routes = [*routes, sweep_route] if sweep_route not in routes else routes
     return Plan(model=model, workload=workload, routes=tuple(routes), cpu=cpu, batch_size=args.batch_size,
                 threads=threads, max_rounds=args.rounds, time_budget_s=args.time_budget,
-                min_cosine=args.min_cosine, worker_env=worker_env, sweep_route=sweep_route)
+                min_cosine=args.min_cosine, worker_env=worker_env, sweep_route=sweep_route,
+                kernels=getattr(args, "kernels", True))

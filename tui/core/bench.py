@@ -52,6 +52,7 @@ class Plan:
     profile: bool = True  # profile one batch per torch route after the rounds (for the diagnosis)
     ceilings: bool = True  # measure (or read from the cache) the GEMM ceilings per dtype, for the roofline
     sweep_route: str | None = None  # crossover sweep of this route vs fp32 over batch size × tokens
+    kernels: bool = True  # after the rounds, capture the kernels one batch of each route ran (core.kernels)
     sweep_cells: tuple[tuple[int, int], ...] = tuple((b, t) for b in (1, 8, 32) for t in (8, 32, 128))
 
 
@@ -73,6 +74,7 @@ class RouteResult:
     vs_best_fp32: object | None = None  # stats.Speedup over the fastest fp32 route (paired the same way)
     facts: dict = field(default_factory=dict)
     profile: dict | None = None  # profile.OpProfile.to_json() of one batch (torch routes)
+    kernels: dict | None = None  # the kernels one batch ran (core.kernels), captured after the rounds
 
     def throughput(self, texts: int) -> list[float]:
         return [texts / s for _, s in sorted(self.seconds.items())]
@@ -192,6 +194,11 @@ def _worker_main(conn, spec: RouteSpec, setup: dict) -> None:
             command = conn.recv()
             if command == ("profile",):
                 conn.send(("profile", _profile(runner, texts, batch_size)))
+                continue
+            if command[0] == "kernels":
+                from tui.core.routes import capture_kernels
+
+                conn.send(("kernels", capture_kernels(spec, runner, texts, batch_size, *command[1:])))
                 continue
             if command[0] == "ceilings":
                 from tui.core.ceilings import measure_ceilings
@@ -421,6 +428,8 @@ def run(plan: Plan, emit: Callable[[Event], None], cancel: Callable[[], bool] = 
             _measure(plan, workers, result, emit, cancel, fail, stats)
             if plan.profile:
                 _profile_all(workers, result, emit, cancel, fail)
+            if plan.kernels:
+                _kernels_all(plan, workers, result, emit, cancel, fail)
             if plan.ceilings and BASELINE in workers:
                 result.ceilings = _ceilings(plan, workers[BASELINE], emit, cancel)
             if plan.sweep_route and plan.sweep_route in workers and BASELINE in workers:
@@ -539,6 +548,25 @@ def _profile_all(workers, result, emit, cancel, fail) -> None:
             continue
         if message[0] == "profile":
             result.routes[rid].profile = message[1]
+
+
+def _kernels_all(plan, workers, result, emit, cancel, fail) -> None:
+    """After the timed rounds (verbose logs and profiles slow kernels down): the kernels one batch of each route
+    ran. The workers get the host's real features: under --simulate-isa the plan's CPU is the simulated one, and
+    what FBGEMM and MLAS pick is inferred from what they read from CPUID."""
+    from tui.core.cpu import detect
+
+    host = sorted(detect().features)
+    for rid, worker in list(workers.items()):
+        emit(RoutePhase(rid, "kernels"))
+        try:
+            worker.send("kernels", host, bool(plan.worker_env))
+            message = worker.receive(cancel, timeout=120)
+        except WorkerDied as exc:
+            fail(rid, "failed", f"died while capturing its kernels: {exc}")
+            continue
+        if message[0] == "kernels":
+            result.routes[rid].kernels = message[1]
 
 
 def _ceilings(plan: Plan, worker: Worker, emit, cancel) -> dict | None:

@@ -69,7 +69,7 @@ def route_document(r, texts: int) -> dict:
         "vs_best_fp32": r.vs_best_fp32.to_json() if r.vs_best_fp32 is not None else None,
         "accuracy": r.accuracy.to_json() if r.accuracy is not None else None,
         "size_mb": _round(r.size_mb, 2), "peak_rss_mb": _round(r.peak_rss_mb, 1), "prepare_s": _round(r.prepare_s, 3),
-        "threads": r.threads, "facts": r.facts, "profile": r.profile,
+        "threads": r.threads, "facts": r.facts, "profile": r.profile, "kernels": r.kernels,
     }
 
 
