@@ -125,9 +125,11 @@ def fbgemm_isa(features, forced: str | None) -> str | None:
 
 
 def mlas_int8_isa(features) -> str | None:
-    """ONNX Runtime's MLAS int8 GEMM kernel (platform.cpp): AVX-512 VNNI, AVX-512 core, AVX-VNNI, AVX2, else SSE;
-    chosen from CPUID alone — no environment variable caps it."""
+    """ONNX Runtime's MLAS U8S8 GEMM (platform.cpp): AMX (AMX-TILE + AMX-INT8, Linux), AVX-512 VNNI, AVX-512 core,
+    AVX-VNNI, AVX2, else SSE; chosen from CPUID alone — no environment variable caps it."""
     f = set(features)
+    if {"amx_tile", "amx_int8"} <= f:
+        return "amx"
     if {"avx512f", "avx512bw", "avx512vl"} <= f:
         return "avx512_vnni" if "avx512_vnni" in f else "avx512"
     if "avx2" in f:

@@ -44,7 +44,7 @@ def from_ops(counts: Counter, host_features, simulated: bool) -> Capture:
         ops = ", ".join(f"{op} ×{n}" for op, n in counts.items() if op in INT8_GEMM_OPS)
         cap.gemms.append(Gemms("int8", int8, isa, "MLAS", ops, INFERRED,
                                f"op types observed in ORT's profile ({ops}); MLAS's kernel inferred from this "
-                               f"CPU's features (it picks AVX-512 VNNI, AVX-512, AVX-VNNI or AVX2 from CPUID)"))
+                               f"CPU's features (it picks AMX, AVX-512 VNNI, AVX-512, AVX-VNNI or AVX2 from CPUID)"))
     if fp32:
         ops = ", ".join(f"{op} ×{n}" for op, n in counts.items() if op in FP32_GEMM_OPS)
         cap.gemms.append(Gemms("fp32", fp32, None, "MLAS", ops, OBSERVED,
