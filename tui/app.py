@@ -210,7 +210,8 @@ class QtuiApp(App):
         from tui.screens.help import HelpScreen
 
         rows = [(b.key.replace("question_mark", "?"), b.description, b.tooltip) for b in self.BINDINGS]
-        rows += [("enter", "Recipe", "On an advice item: show or hide its Python recipe"),
+        rows += [("k", "Kernels", "On a route row: the kernels it ran, each observed or inferred"),
+                 ("enter", "Recipe", "On an advice item: show or hide its Python recipe"),
                  ("y", "Copy recipe", "On the engine card or an advice item: copy its recipe (OSC 52, works over "
                                       "SSH and in tmux)"),
                  ("ctrl+p", "Palette", "Search every action by name"), ("tab", "Focus", "Move between panels")]
@@ -272,6 +273,8 @@ class QtuiApp(App):
             table.phase(event)
             if event.phase in ("preparing", "profiling", "sweeping"):
                 status.update(f"{event.phase} {event.route_id}…")
+            elif event.phase == "kernels":
+                status.update(f"capturing the kernels {event.route_id} runs (one batch, untimed)…")
             elif event.phase == "calibrating":
                 status.update("calibrating: measuring this CPU's GEMM ceilings (cached for the next run)…")
         elif isinstance(event, RouteReady):

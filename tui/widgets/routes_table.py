@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events
+from textual.binding import Binding
 from textual.widgets import DataTable
 
 if TYPE_CHECKING:  # (types only: the first frame does not import the core's events)
@@ -24,8 +25,8 @@ COMPACT_COLUMNS = [("route", "route", 24), ("state", "status", 6), ("sent/s", "t
 # a scrollbar coming and going does not flip the layout.
 COMPACT_BELOW = sum(width + 2 for *_, width in COLUMNS) + 2 + 2
 SHORT_STATUS = {"queued": "·", "loading": "load", "preparing": "prep", "ready": "ready", "profiling": "prof",
-                "calibrating": "calib", "sweeping": "sweep", "ok": "ok", "failed": "FAIL", "unavailable": "n/a",
-                "measuring": "run"}
+                "calibrating": "calib", "sweeping": "sweep", "kernels": "kern", "ok": "ok", "failed": "FAIL",
+                "unavailable": "n/a", "measuring": "run"}
 SHORT_VERDICT = {"inconclusive": "unsure"}
 BAR_WIDTH = 8
 VERDICT_COLOUR = {"faster": "success", "slower": "error", "inconclusive": "warning"}
@@ -39,6 +40,9 @@ def bar(fraction: float, width: int = BAR_WIDTH) -> str:
 class RoutesTable(DataTable):
     """Fed with core events; knows nothing about how they are produced. Keeps each route's values, so a
     resize across COMPACT_BELOW re-lays the table out mid-run with nothing lost."""
+
+    BINDINGS = [Binding("k", "kernels", "Kernels", id="kernels", show=False,
+                        tooltip="On a route row: the kernels it ran, observed or inferred")]
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
@@ -102,7 +106,7 @@ class RoutesTable(DataTable):
         self._layout()
 
     def phase(self, event: RoutePhase) -> None:
-        if event.phase in ("loading", "preparing", "profiling", "calibrating", "sweeping"):
+        if event.phase in ("loading", "preparing", "profiling", "calibrating", "sweeping", "kernels"):
             self._update(event.route_id, status=event.phase)
 
     def ready(self, event: RouteReady) -> None:
@@ -134,6 +138,21 @@ class RoutesTable(DataTable):
         best = max(fp32, key=fp32.get)
         for rid, point in {**points, BASELINE: 1.0}.items():
             self._update(rid, vsbest="best" if rid == best else f"{point / fp32[best]:.2f}×")
+
+    def action_kernels(self) -> None:
+        """The kernels view of the route under the cursor, from the finished run's report."""
+        from tui.screens.kernels import KernelsScreen
+
+        document = getattr(self.app, "document", None)
+        if not self.values or self.cursor_row < 0:
+            self.notify("No routes yet: run a benchmark first (b).", severity="warning")
+            return
+        rid = list(self.values)[min(self.cursor_row, len(self.values) - 1)]
+        route = next((r for r in (document or {}).get("routes", []) if r.get("id") == rid), None)
+        if route is None:
+            self.notify("Kernels are captured after the timed rounds: wait for the run to finish.", severity="warning")
+            return
+        self.app.push_screen(KernelsScreen(route))
 
     def theme_style(self, variable: str, extra: str = "") -> str:
         """A Rich style in the current theme's colour (DataTable cells are Rich, not Textual CSS)."""
