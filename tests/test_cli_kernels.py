@@ -93,10 +93,10 @@ def test_simulating_avx2_turns_the_capped_libraries_avx2_and_says_what_was_not(n
     assert ("simulation-ignored" in {a["code"] for a in doc["advice"]}) == leaked
 
 
-def test_no_kernels_skips_the_capture(tmp_path):
-    result = run_qtui("bench", "--routes", "torch-fp32", "--num-texts", "8", "--batch-size", "4", "--rounds", "1",
-                      "--no-kernels", "--json", str(tmp_path / "r.json"), timeout=300,
-                      env=dict(os.environ, QTUI_CACHE_DIR=str(tmp_path / "cache")))
-    assert result.returncode == 0, result.stderr[-2000:]
-    doc = json.loads((tmp_path / "r.json").read_text())
-    assert doc["routes"][0]["kernels"] is None
+def test_no_kernels_switches_the_capture_off_in_the_plan():
+    from tui.options import QuietParser, add_run_options, build_plan
+
+    parser = QuietParser(prog="qtui")
+    add_run_options(parser)
+    assert build_plan(parser.parse_args(["--routes", "torch-fp32"])).kernels is True
+    assert build_plan(parser.parse_args(["--routes", "torch-fp32", "--no-kernels"])).kernels is False

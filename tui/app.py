@@ -54,6 +54,8 @@ class QtuiApp(App):
         Binding("ctrl+c", "cancel_or_hint", "Cancel", id="cancel_ctrl_c", show=False, priority=True,
                 tooltip="Cancel the run (q quits)"),
         Binding("e", "export", "Export", id="export", tooltip="Write the report as JSON and Markdown"),
+        Binding("k", "kernels", "Kernels", id="kernels", show=False,
+                tooltip="The kernels the route under the table's cursor ran, each observed or inferred"),
         # c, t and m live in help and the palette: at 80 columns the footer must keep room for ? and q.
         Binding("c", "compare", "Compare", id="compare", tooltip="Compare with a saved report", show=False),
         Binding("t", "next_theme", "Theme", id="theme", tooltip="Switch to the next colour theme", show=False),
@@ -195,6 +197,9 @@ class QtuiApp(App):
         self.last_export = f"{stem}.json"
         self.notify(f"Wrote {stem}.json and {stem}.md", timeout=8)
 
+    def action_kernels(self) -> None:
+        self.query_one(RoutesTable).show_kernels()
+
     def action_compare(self) -> None:
         from tui.screens.compare import CompareScreen
 
@@ -210,8 +215,7 @@ class QtuiApp(App):
         from tui.screens.help import HelpScreen
 
         rows = [(b.key.replace("question_mark", "?"), b.description, b.tooltip) for b in self.BINDINGS]
-        rows += [("k", "Kernels", "On a route row: the kernels it ran, each observed or inferred"),
-                 ("enter", "Recipe", "On an advice item: show or hide its Python recipe"),
+        rows += [("enter", "Recipe", "On an advice item: show or hide its Python recipe"),
                  ("y", "Copy recipe", "On the engine card or an advice item: copy its recipe (OSC 52, works over "
                                       "SSH and in tmux)"),
                  ("ctrl+p", "Palette", "Search every action by name"), ("tab", "Focus", "Move between panels")]

@@ -31,7 +31,7 @@ def kernels_text(route: dict) -> str:
     if kernels.get("available") and kernels.get("gemms"):
         lines += ["", "[b]GEMMs[/b]"]
         for g in kernels["gemms"]:
-            isa = g.get("isa") or "ISA not named"
+            isa = g.get("isa") or "ISA unnamed"
             lines.append(f"  {g['dtype']:<5} ×{g['count']:<5} {escape(isa):<12} {escape(g['library'])}: "
                          f"{escape(g['implementation'])}")
             lines.append(f"        {MARK.get(g['basis'], g['basis'])}: {escape(g['source'])}")

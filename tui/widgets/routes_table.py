@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
 from textual.widgets import DataTable
 
 if TYPE_CHECKING:  # (types only: the first frame does not import the core's events)
@@ -40,9 +39,6 @@ def bar(fraction: float, width: int = BAR_WIDTH) -> str:
 class RoutesTable(DataTable):
     """Fed with core events; knows nothing about how they are produced. Keeps each route's values, so a
     resize across COMPACT_BELOW re-lays the table out mid-run with nothing lost."""
-
-    BINDINGS = [Binding("k", "kernels", "Kernels", id="kernels", show=False,
-                        tooltip="On a route row: the kernels it ran, observed or inferred")]
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
@@ -139,8 +135,8 @@ class RoutesTable(DataTable):
         for rid, point in {**points, BASELINE: 1.0}.items():
             self._update(rid, vsbest="best" if rid == best else f"{point / fp32[best]:.2f}×")
 
-    def action_kernels(self) -> None:
-        """The kernels view of the route under the cursor, from the finished run's report."""
+    def show_kernels(self) -> None:
+        """The kernels view of the route under the cursor (the app's `k`), from the finished run's report."""
         from tui.screens.kernels import KernelsScreen
 
         document = getattr(self.app, "document", None)

@@ -110,7 +110,8 @@ def mkl_gemms(log: VerboseLog) -> list[Gemms]:
     enabled processors"); elsewhere it says "Intel(R) Architecture processors" and the ISA stays unknown."""
     header = log.mkl_header or ""
     isa = _mkl_isa(header) if "enabled processors" in header else None
-    source = f"MKL verbose: {header}" if isa else "MKL verbose: its header names no ISA on this CPU"
+    source = (f"MKL verbose: {header}" if isa else "MKL verbose: its header names no ISA on this CPU") + (
+        "; one call per matrix, so batched matmuls (attention) count once per text and head")
     groups = []
     for dtype, names in (("fp32", ("SGEMM", "SGEMM_BATCH", "SGEMM_BATCH_STRIDED")),
                          ("bf16", ("GEMM_BF16BF16F32", "GEMM_BF16BF16F32_COMPUTE"))):
