@@ -5,6 +5,7 @@ natively and under ONEDNN_MAX_CPU_ISA=AVX2."""
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 
 import pytest
@@ -181,3 +182,55 @@ def test_route_findings_name_a_weaker_isa_fp32_work_and_bf16_behind_an_fp32_labe
     assert leak.kind == "not-simulated" and not leak.observed
     assert route_findings(above, SPR.features, simulated=False) == []
     assert route_findings(_route("x", "qint8", [], status="failed"), SPR.features, False) == []
+
+
+def test_the_summary_and_markdown_list_each_routes_kernels(monkeypatch):
+    from tests.synthetic import doc, route
+    from tui.core.report import format_summary, to_markdown
+
+    x86 = route("torch-qint8-x86", 2.0, cosine=0.995)
+    from tui.core.kernels.torch_kernels import fbgemm_gemms
+
+    monkeypatch.delenv("FBGEMM_ENABLE_INSTRUCTIONS", raising=False)
+    x86["kernels"] = to_report(Capture(gemms=[fbgemm_gemms(37, SPR.features)]))
+    d = doc([route("torch-fp32"), x86])
+    assert "torch-qint8-x86: int8 GEMMs: 37 on AVX-512 VNNI (inferred, FBGEMM)" in format_summary(d)
+    assert "- torch-qint8-x86: int8 GEMMs: 37 on AVX-512 VNNI (inferred, FBGEMM)" in to_markdown(d)
+
+
+def test_stdout_to_file_catches_what_c_code_prints_on_fd_1_and_restores_it():
+    import os
+
+    from tui.core.kernels.torch_kernels import stdout_to_file
+
+    before = os.fstat(1).st_ino
+    with stdout_to_file() as captured:
+        os.write(1, b"onednn_verbose,v1,info,cpu,isa:Intel AVX2\n")
+    assert captured() == "onednn_verbose,v1,info,cpu,isa:Intel AVX2\n"
+    assert os.fstat(1).st_ino == before
+
+
+def test_a_real_onednn_int8_linear_is_observed_on_the_path_right_for_this_host():
+    """In-process: torch's onednn engine, one dynamic int8 Linear, oneDNN's verbose log read back."""
+    import torch
+
+    from tui.core.cpu import detect
+    from tui.core.kernels.torch_kernels import _verbose_batch
+
+    host = detect()
+    if "onednn" not in torch.backends.quantized.supported_engines:
+        assert not host.is_x86  # x86 builds of torch have it
+        return
+    engine = torch.backends.quantized.engine
+    torch.backends.quantized.engine = "onednn"
+    try:  # the engine is process-wide: other tests in this process expect it back
+        model = torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(torch.nn.Linear(64, 64)),
+                                                       {torch.nn.Linear}, dtype=torch.qint8)
+        with torch.inference_mode():
+            text, why = _verbose_batch(lambda: model(torch.randn(8, 64)))
+    finally:
+        torch.backends.quantized.engine = engine
+    assert why is None
+    [group] = onednn.gemm_groups(onednn.parse(text), os.environ.get("ONEDNN_MAX_CPU_ISA"))
+    assert group.dtype == "int8" and group.count == 1
+    assert isa.FAMILY[group.isa] == isa.FAMILY[isa.best_int8(host.features)]

@@ -256,11 +256,22 @@ def format_summary(doc: dict) -> str:
         lines.append(f"fp32 noise floor (another batch order): cosine {floor['cosine_mean']:.6f}")
     if doc.get("sweep"):
         lines += ["", format_sweep(doc["sweep"])]
+    if kernel_lines(doc):
+        lines += ["", "Kernels that ran (one batch after the rounds; observed = the runtime said so):",
+                  *kernel_lines(doc)]
     if doc.get("roofline"):
         lines += ["", format_roofline(doc["roofline"], doc["routes"], report_cpu(doc))]
     if doc.get("advice") or doc.get("finding"):
         lines += ["", format_advice(doc["advice"], finding=doc.get("finding"))]
     return "\n".join(lines)
+
+
+def kernel_lines(doc: dict) -> list[str]:
+    """"torch-qint8-onednn: int8 GEMMs: 37 on AVX-512 VNNI (observed, oneDNN)", per route with a capture."""
+    from tui.core.kernels.summary import summary_lines
+
+    return [f"{r['id']}: {line}" for r in doc["routes"] if r.get("status") == "ok" and r.get("kernels")
+            for line in (r["kernels"].get("summary") or summary_lines(r["kernels"]))]
 
 
 def report_cpu(doc: dict):
@@ -345,6 +356,8 @@ def to_markdown(doc: dict) -> str:
             lines.append(f"- `{r['id']}` {r['status']}: {r['why']}")
     rec = doc["recommendation"]
     lines += ["", f"**Recommended:** `{rec['route']}` — {rec['why']}", ""]
+    if kernel_lines(doc):
+        lines += ["## Kernels that ran", "", *(f"- {line}" for line in kernel_lines(doc)), ""]
     if doc.get("finding"):
         lines += ["## Finding", "", doc["finding"]["headline"], ""]
     if doc.get("advice"):
