@@ -1,7 +1,13 @@
-"""What capturing the kernels costs: `qtui bench` with the capture and with `--no-kernels`, alternated (ABBA, so
-drift cancels), from cold processes with a warm artefact cache of the benchmark's own; goal ≤ 10 % of the run's
-wall time. Also checks that the capture, which runs after the timed rounds, leaves throughput alone.
-Usage: python benchmarks/kernels_cost.py [--pairs 2] [--routes LIST] [--out PATH]
+"""What capturing the kernels costs, goal ≤ 10 % of the run's wall time, two ways:
+
+- directly: each route's capture time (`kernels.capture_s`, measured in its worker) summed, over the report's
+  `wall_s`, in the runs with the capture;
+- by difference: `qtui bench` with the capture and with `--no-kernels`, alternated (ABBA, so drift cancels), from
+  cold processes with a warm artefact cache of the benchmark's own. On a shared machine this difference carries
+  the neighbours' noise (whole runs differ by tens of seconds), so the direct share decides the goal.
+
+Also reports throughput with/without: the capture runs after the timed rounds and must leave it alone.
+Usage: python benchmarks/kernels_cost.py [--pairs 2] [--routes LIST] [--rounds 5] [--out PATH]
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ def one_run(routes: str, rounds: int, capture: bool, cache: str) -> dict:
     return {"capture": capture, "process_wall_s": round(wall, 2), "report_wall_s": doc["wall_s"],
             "rounds": doc["rounds"],
             "throughput": {r["id"]: r["throughput"]["median"] for r in doc["routes"] if r.get("throughput")},
-            "kernels": {r["id"]: (r.get("kernels") or {}).get("summary") for r in doc["routes"]}}
+            "kernels": {r["id"]: (r.get("kernels") or {}).get("summary") for r in doc["routes"]},
+            "capture_s": sum((r.get("kernels") or {}).get("capture_s") or 0.0 for r in doc["routes"])}
 
 
 def main() -> int:
@@ -46,16 +53,19 @@ def main() -> int:
     with_ = [r["process_wall_s"] for r in runs if r["capture"]]
     without = [r["process_wall_s"] for r in runs if not r["capture"]]
     cost = statistics.median(with_) / statistics.median(without) - 1
+    direct = statistics.median(r["capture_s"] / r["report_wall_s"] for r in runs if r["capture"])
     tp_ratio = {rid: statistics.median(r["throughput"][rid] for r in runs if r["capture"]) /
                 statistics.median(r["throughput"][rid] for r in runs if not r["capture"])
                 for rid in runs[0]["throughput"]}
     doc = {"benchmark": "kernels_cost", "routes": args.routes, "rounds": args.rounds, "goal": GOAL, "runs": runs,
            "median_with_s": statistics.median(with_), "median_without_s": statistics.median(without),
-           "cost": round(cost, 4), "meets_goal": cost <= GOAL,
+           "cost_by_difference": round(cost, 4), "capture_share_of_wall": round(direct, 4),
+           "meets_goal": direct <= GOAL,
            "throughput_with_over_without": {k: round(v, 3) for k, v in tp_ratio.items()}}
     out = write_result(args.out, doc)
-    print(f"capture costs {cost:+.1%} of the run's wall time (median {doc['median_with_s']:.1f} s with, "
-          f"{doc['median_without_s']:.1f} s without) vs goal ≤ {GOAL:.0%}: {'met' if doc['meets_goal'] else 'MISSED'}")
+    print(f"capture: {direct:.1%} of the run's wall time (its own seconds over wall_s) vs goal ≤ {GOAL:.0%}: "
+          f"{'met' if doc['meets_goal'] else 'MISSED'}; by difference {cost:+.1%} (median {doc['median_with_s']:.1f} s "
+          f"with, {doc['median_without_s']:.1f} s without)")
     print("throughput with/without capture: " + ", ".join(f"{k} {v:.3f}" for k, v in tp_ratio.items()) + f" → {out}")
     return 0
 

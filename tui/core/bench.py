@@ -198,6 +198,7 @@ def _worker_main(conn, spec: RouteSpec, setup: dict) -> None:
             if command[0] == "kernels":
                 from tui.core.routes import capture_kernels
 
+                _maybe_crash(spec.id, "kernels")
                 conn.send(("kernels", capture_kernels(spec, runner, texts, batch_size, *command[1:])))
                 continue
             if command[0] == "ceilings":
@@ -555,6 +556,7 @@ def _kernels_all(plan, workers, result, emit, cancel, fail) -> None:
     ran. The workers get the host's real features: under --simulate-isa the plan's CPU is the simulated one, and
     what FBGEMM and MLAS pick is inferred from what they read from CPUID."""
     from tui.core.cpu import detect
+    from tui.core.kernels import not_available
 
     host = sorted(detect().features)
     for rid, worker in list(workers.items()):
@@ -562,8 +564,9 @@ def _kernels_all(plan, workers, result, emit, cancel, fail) -> None:
         try:
             worker.send("kernels", host, bool(plan.worker_env))
             message = worker.receive(cancel, timeout=120)
-        except WorkerDied as exc:
-            fail(rid, "failed", f"died while capturing its kernels: {exc}")
+        except WorkerDied as exc:  # the rounds were measured: the route keeps them, only the capture is lost
+            result.routes[rid].kernels = not_available(f"the capture stopped its worker ({exc})")
+            workers.pop(rid).kill()
             continue
         if message[0] == "kernels":
             result.routes[rid].kernels = message[1]

@@ -10,6 +10,7 @@ module here per runtime); `capture_with` runs it and never raises: what cannot b
 
 from __future__ import annotations
 
+import time
 import traceback
 
 from tui.core.kernels.facts import Capture
@@ -33,10 +34,12 @@ def capture_with(hook, backend: str, runner, texts: list[str], batch_size: int, 
     """The `kernels` field of one route, captured in its worker by its runtime's hook."""
     if hook is None:
         return not_available(f"qtui has no kernel capture for the {backend} runtime")
+    start = time.perf_counter()
     try:
-        cap: Capture = hook(runner, texts, batch_size, frozenset(host_features), simulated)
-        return to_report(cap)
+        doc = to_report(hook(runner, texts, batch_size, frozenset(host_features), simulated))
     except Exception as exc:  # a capture must never cost the route its results
         traceback.print_exc()
         first = str(exc).splitlines()[0][:160] if str(exc) else ""
-        return not_available(f"the capture failed ({exc.__class__.__name__}: {first})")
+        doc = not_available(f"the capture failed ({exc.__class__.__name__}: {first})")
+    doc["capture_s"] = round(time.perf_counter() - start, 3)  # what the capture added to the run
+    return doc
