@@ -234,3 +234,17 @@ def test_a_real_onednn_int8_linear_is_observed_on_the_path_right_for_this_host()
     [group] = onednn.gemm_groups(onednn.parse(text), os.environ.get("ONEDNN_MAX_CPU_ISA"))
     assert group.dtype == "int8" and group.count == 1
     assert isa.FAMILY[group.isa] == isa.FAMILY[isa.best_int8(host.features)]
+
+
+def test_qnnpack_runs_sse2_on_any_x86_which_the_advice_calls_weaker_there():
+    from tui.core.kernels.torch_kernels import qnnpack_gemms
+
+    graviton = load_cpuinfo_file(CPUS / "arm-graviton3-neoverse-v1.txt")
+    assert isa.qnnpack_isa(SPR.features) == "sse2" and isa.qnnpack_isa(ZEN3.features) == "sse2"
+    assert isa.qnnpack_isa(graviton.features) == "neon"
+    q = _route("torch-qint8-qnnpack", "qint8", [])
+    q["kernels"] = to_report(Capture(gemms=[qnnpack_gemms(37, ZEN3.features)]))
+    [found] = route_findings(q, ZEN3.features, simulated=False)
+    assert found.kind == "weaker-isa" and "SSE2" in found.text and not found.observed
+    q["kernels"] = to_report(Capture(gemms=[qnnpack_gemms(37, graviton.features)]))
+    assert route_findings(q, graviton.features, simulated=False) == []  # NEON is the ARM engine's own path

@@ -1,7 +1,8 @@
 """ISA names: canonical names for what oneDNN, OpenVINO, FBGEMM and MLAS call their code paths, their order,
 and the best int8 path a CPU offers, so "ran on a weaker ISA than the CPU has" is one comparison.
 
-Canonical names, weakest first: sse4_1, avx, avx2, avx2_vnni, avx512, avx512_vnni, avx512_bf16, amx.
+Canonical names, weakest first: sse2, sse4_1, avx, avx2, avx2_vnni, avx512, avx512_vnni, avx512_bf16, amx (x86);
+neon, dotprod, i8mm on ARM are named but not ranked.
 For int8 GEMMs what matters is the family (128-bit, 256-bit, 512-bit, AMX tiles) and whether VNNI is used;
 OpenVINO's names give the family only ("brgemm_avx512_I8"), so comparisons are by family unless both sides
 name VNNI.
@@ -9,11 +10,12 @@ name VNNI.
 
 from __future__ import annotations
 
-ORDER = ("sse4_1", "avx", "avx2", "avx2_vnni", "avx512", "avx512_vnni", "avx512_bf16", "amx")
-FAMILY = {"sse4_1": 1, "avx": 2, "avx2": 3, "avx2_vnni": 3, "avx512": 4, "avx512_vnni": 4, "avx512_bf16": 4,
-          "amx": 5}
-LABEL = {"sse4_1": "SSE4.1", "avx": "AVX", "avx2": "AVX2", "avx2_vnni": "AVX2 + AVX-VNNI", "avx512": "AVX-512",
-         "avx512_vnni": "AVX-512 VNNI", "avx512_bf16": "AVX-512 VNNI + BF16", "amx": "AMX"}
+ORDER = ("sse2", "sse4_1", "avx", "avx2", "avx2_vnni", "avx512", "avx512_vnni", "avx512_bf16", "amx")
+FAMILY = {"sse2": 1, "sse4_1": 1, "avx": 2, "avx2": 3, "avx2_vnni": 3, "avx512": 4, "avx512_vnni": 4,
+          "avx512_bf16": 4, "amx": 5}
+LABEL = {"sse2": "SSE2", "sse4_1": "SSE4.1", "neon": "NEON", "avx": "AVX", "avx2": "AVX2",
+         "avx2_vnni": "AVX2 + AVX-VNNI", "avx512": "AVX-512", "avx512_vnni": "AVX-512 VNNI",
+         "avx512_bf16": "AVX-512 VNNI + BF16", "amx": "AMX"}
 
 # oneDNN's ISA tokens in implementation names (`brg_matmul:avx512_core_vnni`, `jit:avx2`), longest first.
 _ONEDNN_TOKENS = (
@@ -122,6 +124,14 @@ def fbgemm_isa(features, forced: str | None) -> str | None:
     if wanted and rank(wanted) <= rank(detected):
         return wanted
     return detected
+
+
+def qnnpack_isa(features) -> str | None:
+    """QNNPACK's int8 GEMM micro-kernels: 128-bit SSE2 on x86 (it has no AVX2/VNNI kernels), NEON on ARM."""
+    f = set(features)
+    if f & {"sse4_2", "avx", "avx2"}:
+        return "sse2"
+    return "neon" if "neon" in f else None
 
 
 def mlas_int8_isa(features) -> str | None:

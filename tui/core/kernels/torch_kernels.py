@@ -127,6 +127,8 @@ def _capture(runner, texts: list[str], batch_size: int, host_features, engine: s
     dynamic = modules.get("dynamic int8 Linear", 0)
     if dynamic and engine in FBGEMM_ENGINES and not any(g.dtype == "int8" for g in cap.gemms):
         cap.gemms.append(fbgemm_gemms(dynamic, host_features))
+    if dynamic and engine == "qnnpack":
+        cap.gemms.append(qnnpack_gemms(dynamic, host_features))
     if modules:
         cap.facts.append(Fact("torch", "Linear layers", ", ".join(f"{n} {k}" for k, n in modules.items() if n),
                               OBSERVED, "the model's module tree"))
@@ -138,5 +140,13 @@ def fbgemm_gemms(count: int, host_features) -> Gemms:
     isa = isas.fbgemm_isa(host_features, forced)
     cpu = "this CPU's features" + (f" capped by FBGEMM_ENABLE_INSTRUCTIONS={forced}" if forced else "")
     source = (f"FBGEMM logs nothing: inferred from {cpu} (FBGEMM picks AVX-512 VNNI, AVX-512 or AVX2 kernels "
-              f"from CPUID); oneDNN logged no int8 GEMM for these layers")
+              f"from CPUID{'; without AVX2 it falls back to reference code' if isa is None else ''}); oneDNN "
+              f"logged no int8 GEMM for these layers")
     return Gemms("int8", count, isa, "FBGEMM", "dynamic quantized Linear (fbgemm)", INFERRED, source)
+
+
+def qnnpack_gemms(count: int, host_features) -> Gemms:
+    isa = isas.qnnpack_isa(host_features)
+    source = ("QNNPACK logs nothing: inferred from its kernels — 128-bit SSE2 on x86 whatever the CPU has (it was "
+              "written for ARM NEON), NEON on ARM")
+    return Gemms("int8", count, isa, "QNNPACK", "dynamic quantized Linear (qnnpack)", INFERRED, source)
