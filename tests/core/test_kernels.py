@@ -174,6 +174,9 @@ def test_route_findings_name_a_weaker_isa_fp32_work_and_bf16_behind_an_fp32_labe
     assert route_findings(weak, ZEN3.features, simulated=False) == []  # AVX2 is the best Zen 3 has
     stayed = _route("ort-qint8", "qint8", [("fp32", 42, None, "MLAS", "MatMul", OBSERVED)])
     assert [f.kind for f in route_findings(stayed, SPR.features, False)] == ["stayed-fp32"]
+    unknown = _route("torchao-int8", "int8", [("fp32", 576, None, "MKL", "SGEMM", OBSERVED)])
+    unknown["kernels"]["why"] = "torchao reports no kernel of its own"
+    assert route_findings(unknown, SPR.features, False) == []  # the int8 path is unknown, not absent
     bf16 = _route("openvino-fp32", "fp32", [("bf16", 36, "avx512", "OpenVINO", "brgemm_avx512_bf16", OBSERVED)])
     assert [f.kind for f in route_findings(bf16, SPR.features, False)] == ["ran-bf16"]
     above = _route("ort-qint8", "qint8", [("int8", 24, "amx", "MLAS", "QAttention", INFERRED)])
