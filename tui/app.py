@@ -57,7 +57,9 @@ class QtuiApp(App):
         Binding("d", "export_route", "Deploy", id="export_route", show=False,
                 tooltip="Export the route under the cursor (else the recommended one) as a folder a service loads "
                         "without qtui"),
-        # c, t, n, d and m live in help and the palette: at 80 columns the footer must keep room for ? and q.
+        Binding("k", "kernels", "Kernels", id="kernels", show=False,
+                tooltip="The kernels the route under the table's cursor ran, each observed or inferred"),
+        # c, t, n, d, k, l and m live in help and the palette: at 80 columns the footer must keep room for ? and q.
         Binding("c", "compare", "Compare", id="compare", tooltip="Compare with a saved report", show=False),
         Binding("t", "next_theme", "Theme", id="theme", tooltip="Switch to the next colour theme", show=False),
         Binding("n", "threads", "Threads", id="threads", show=False,
@@ -272,6 +274,9 @@ class QtuiApp(App):
         else:
             status.update(f"exporting: {message.line}")
 
+    def action_kernels(self) -> None:
+        self.query_one(RoutesTable).show_kernels()
+
     def action_compare(self) -> None:
         from tui.screens.compare import CompareScreen
 
@@ -368,6 +373,9 @@ class QtuiApp(App):
                 status.update("int8 missed the cosine threshold: quantizing each Linear layer alone to find why…")
             elif event.phase == "rebatching":
                 status.update(f"re-encoding texts alone and with other neighbours: {event.route_id}…")
+
+            elif event.phase == "kernels":
+                status.update(f"capturing the kernels {event.route_id} runs (one batch, untimed)…")
             elif event.phase == "calibrating":
                 status.update("calibrating: measuring this CPU's GEMM ceilings (cached for the next run)…")
         elif isinstance(event, RouteAdded):

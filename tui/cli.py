@@ -123,8 +123,10 @@ def _add_bench(sub) -> None:
                    help="after the rounds, time fp32 vs ROUTE over batch size {1,8,32} × tokens {8,32,128} to "
                         "show where int8 wins and loses (default ROUTE: the recommended engine's qint8 route)")
     p.add_argument("--simulate-isa", metavar="ISA",
-                   help="predict a weaker x86 server: cap oneDNN/ATen kernels at ISA (sse4_2, avx, avx2, avx2_vnni, "
-                        "avx512, avx512_vnni, avx512_bf16, amx); the report is marked as simulated")
+                   help="predict a weaker x86 server: cap oneDNN (torch's and OpenVINO's), ATen and FBGEMM kernels "
+                        "at ISA (sse4_2, avx, avx2, avx2_vnni, avx512, avx512_vnni, avx512_bf16, amx); the report is "
+                        "marked as simulated and each route's kernels say whether the cap reached them (ONNX "
+                        "Runtime's MLAS cannot be capped)")
     p.set_defaults(handler=cmd_bench)
 
 

@@ -97,6 +97,10 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                    help="after the rounds, time fp32 and the recommended int8 route at each thread count (paired, "
                         "alternated; a worker pair per count) to show where adding threads stops paying "
                         "(default list: 1, 2, 4, … up to the physical cores)")
+    p.add_argument("--no-kernels", dest="kernels", action="store_false",
+                   help="skip the kernels capture: after the timed rounds qtui normally runs one batch per route "
+                        "with oneDNN/MKL verbose logging, an ONNX Runtime profile or OpenVINO's runtime model to "
+                        "report which kernels ran (never during the timed rounds)")
 
 
 def default_options() -> argparse.Namespace:
@@ -149,4 +153,5 @@ def build_plan(args: argparse.Namespace):
     return Plan(model=model, workload=workload, routes=tuple(routes), cpu=cpu, batch_size=args.batch_size,
                 threads=threads, max_rounds=args.rounds, time_budget_s=args.time_budget,
                 min_cosine=args.min_cosine, worker_env=worker_env, sweep_route=sweep_route,
-                layers=not getattr(args, "no_rescue", False), threads_sweep=tuple(threads_sweep))
+                layers=not getattr(args, "no_rescue", False), threads_sweep=tuple(threads_sweep),
+                kernels=getattr(args, "kernels", True))

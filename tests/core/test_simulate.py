@@ -12,7 +12,8 @@ GRAVITON3 = load_cpuinfo_file(FIXTURES / "cpuinfo" / "arm-graviton3-neoverse-v1.
 
 def test_simulating_avx2_on_sapphire_rapids_caps_onednn_and_aten_and_the_profile():
     env, cpu = simulation("avx2", SPR)
-    assert dict(env) == {"ONEDNN_MAX_CPU_ISA": "AVX2", "DNNL_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"}
+    assert dict(env) == {"ONEDNN_MAX_CPU_ISA": "AVX2", "DNNL_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2",
+                         "FBGEMM_ENABLE_INSTRUCTIONS": "AVX2"}
     assert "avx512f" not in cpu.features and "amx_int8" not in cpu.features and "avx2" in cpu.features
     assert int8_capability(cpu).ratio == 2.0 and not cpu.has_bf16_hardware
     assert any("Simulated avx2" in n and "ignore" in n for n in cpu.notes)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from tui.core.cpu import CpuProfile
 from tui.core.engines import int8_capability, recommend
 from tui.core.invariance import BatchInvariance, above_floor
+from tui.core.kernels.summary import route_findings
 from tui.core.layers import LayerEvidence
 from tui.core.profile import LINEAR, OpProfile, amdahl_bound
 from tui.core.recipes import recipe_for
@@ -708,10 +709,70 @@ def batch_dependence(cpu: CpuProfile, f: Facts) -> Advice | None:
                   f.recipe(steady["id"]) if steady else None, 1.0, MEASURED, "caveat")
 
 
+def _kernel_findings(cpu: CpuProfile, f: Facts, kind: str) -> list:
+    simulated = bool(f.doc.get("env", {}).get("simulated_isa"))
+    return [k for r in f.routes.values() for k in route_findings(r, cpu.features, simulated) if k.kind == kind]
+
+
+def _kernel_basis(found: list) -> str:
+    return MEASURED if all(k.observed for k in found) else "inferred from the CPU features the library dispatches on"
+
+
+def int8_weaker_isa(cpu: CpuProfile, f: Facts) -> Advice | None:
+    """int8 GEMMs that ran on a weaker ISA than this CPU offers (a library capped, or a build without the path)."""
+    found = _kernel_findings(cpu, f, "weaker-isa")
+    if not found:
+        return None
+    routes = ", ".join(dict.fromkeys(k.route for k in found))
+    return Advice("int8-weaker-isa", "medium", f"int8 ran on a weaker ISA than this CPU has ({routes})",
+                  "; ".join(k.text for k in found) + ".",
+                  "Check ONEDNN_MAX_CPU_ISA, DNNL_MAX_CPU_ISA, FBGEMM_ENABLE_INSTRUCTIONS and ATEN_CPU_CAPABILITY in "
+                  "the environment, and that the runtime's build has kernels for this CPU (a newer release often "
+                  "adds them).", "Not measured: the same GEMMs on this CPU's best int8 path.", None, 1.0,
+                  _kernel_basis(found), "cause")
+
+
+def int8_ran_fp32(cpu: CpuProfile, f: Facts) -> Advice | None:
+    """A route labelled int8 whose captured batch ran no int8 GEMM at all."""
+    found = _kernel_findings(cpu, f, "stayed-fp32")
+    if not found:
+        return None
+    return Advice("int8-ran-fp32", "high", "A route labelled int8 ran its GEMMs in fp32",
+                  "; ".join(k.text for k in found) + ".",
+                  "The quantization did not reach the GEMMs: check that the quantized modules replaced the Linear "
+                  "layers (torch), that the quantized ops are in the graph (ORT), or the precision hints (OpenVINO).",
+                  "Not measured: its int8 speed-up, once the GEMMs are int8.", None, 1.0, _kernel_basis(found), "cause")
+
+
+def fp32_ran_bf16(cpu: CpuProfile, f: Facts) -> Advice | None:
+    """A route labelled fp32 that computed in bf16: its speed and accuracy are bf16's, not fp32's."""
+    found = _kernel_findings(cpu, f, "ran-bf16")
+    if not found:
+        return None
+    return Advice("fp32-ran-bf16", "medium", "A route labelled fp32 ran in bf16", "; ".join(k.text for k in found)
+                  + ".", "Pin the precision (OpenVINO: INFERENCE_PRECISION_HINT=f32; torch: keep the model in "
+                  "float32 and autocast off) before comparing it as fp32.",
+                  "Its speed and accuracy are bf16's, not fp32's.", None, 1.0, _kernel_basis(found), "caveat")
+
+
+def simulation_ignored(cpu: CpuProfile, f: Facts) -> Advice | None:
+    """--simulate-isa: routes whose int8 GEMMs ran above the simulated ISA say nothing about the simulated CPU."""
+    found = _kernel_findings(cpu, f, "not-simulated")
+    if not found:
+        return None
+    routes = ", ".join(dict.fromkeys(k.route for k in found))
+    return Advice("simulation-ignored", "medium", f"The ISA simulation did not reach {routes}",
+                  "; ".join(k.text for k in found) + ".",
+                  "Read these routes' speed-ups as this machine's, not the simulated server's; measure them on a "
+                  "real CPU of that kind.", "Their speed-ups overstate the simulated CPU's.", None, 1.0,
+                  _kernel_basis(found), "trust")
+
+
 # Also the last tie-break: of two items with the same group, gain and basis, the earlier rule's comes first.
 RULES: tuple[Callable[[CpuProfile, Facts], Advice | None], ...] = (
     noisy, engine_mismatch, no_avx2, no_int8_dot, threads, thread_scaling, small_workload, activation_outliers,
     accuracy_per_tensor, better_backend, bf16_better, unquantized_share, batch_dependence, fp32_fast_path,
+    int8_ran_fp32, int8_weaker_isa, fp32_ran_bf16, simulation_ignored,
 )
 
 

@@ -65,6 +65,7 @@ class Plan:
     layers: bool = True  # when int8 misses min_cosine: each Linear's input range and int8 sensitivity
     ceilings: bool = True  # measure (or read from the cache) the GEMM ceilings per dtype, for the roofline
     sweep_route: str | None = None  # crossover sweep of this route vs fp32 over batch size × tokens
+    kernels: bool = True  # after the rounds, capture the kernels one batch of each route ran (core.kernels)
     sweep_cells: tuple[tuple[int, int], ...] = tuple((b, t) for b in (1, 8, 32) for t in (8, 32, 128))
     threads_sweep: tuple[int, ...] = ()  # --threads-sweep: fp32 and the int8 route at each of these thread counts
     threads_sweep_rounds: int = 5  # paired, alternated rounds per thread count
@@ -89,6 +90,7 @@ class RouteResult:
     facts: dict = field(default_factory=dict)
     profile: dict | None = None  # profile.OpProfile.to_json() of one batch (torch routes)
     batch_invariance: dict | None = None  # invariance.BatchInvariance.to_json() (fp32 and int8 routes)
+    kernels: dict | None = None  # the kernels one batch ran (core.kernels), captured after the rounds
 
     def throughput(self, texts: int) -> list[float]:
         return [texts / s for _, s in sorted(self.seconds.items())]
@@ -222,6 +224,12 @@ def _worker_main(conn, spec: RouteSpec, setup: dict) -> None:
                 from tui.core.invariance import measure
 
                 conn.send(("invariance", measure(runner, texts, embeddings, batch_size).to_json()))
+                continue
+            if command[0] == "kernels":
+                from tui.core.routes import capture_kernels
+
+                _maybe_crash(spec.id, "kernels")
+                conn.send(("kernels", capture_kernels(spec, runner, texts, batch_size, *command[1:])))
                 continue
             if command[0] == "ceilings":
                 from tui.core.ceilings import measure_ceilings
@@ -459,6 +467,8 @@ def run(plan: Plan, emit: Callable[[Event], None], cancel: Callable[[], bool] = 
                 _profile_all(workers, result, emit, cancel, fail)
             if plan.invariance:
                 _invariance_all(workers, result, emit, cancel, fail)
+            if plan.kernels:
+                _kernels_all(plan, workers, result, emit, cancel, fail)
             if plan.ceilings and BASELINE in workers:
                 result.ceilings = _ceilings(plan, workers[BASELINE], emit, cancel)
             if plan.sweep_route and plan.sweep_route in workers and BASELINE in workers:
@@ -681,6 +691,27 @@ def _layers(plan: Plan, worker: Worker, emit, cancel) -> dict | None:
         return None
     layers.CACHE.store(plan.cache_root, key, message[1])
     return {**summary, "layers": message[1], "cache": "miss", "seconds": round(time.monotonic() - start, 2)}
+
+
+def _kernels_all(plan, workers, result, emit, cancel, fail) -> None:
+    """After the timed rounds (verbose logs and profiles slow kernels down): the kernels one batch of each route
+    ran. The workers get the host's real features: under --simulate-isa the plan's CPU is the simulated one, and
+    what FBGEMM and MLAS pick is inferred from what they read from CPUID."""
+    from tui.core.cpu import detect
+    from tui.core.kernels import not_available
+
+    host = sorted(detect().features)
+    for rid, worker in list(workers.items()):
+        emit(RoutePhase(rid, "kernels"))
+        try:
+            worker.send("kernels", host, bool(plan.worker_env))
+            message = worker.receive(cancel, timeout=120)
+        except WorkerDied as exc:  # the rounds were measured: the route keeps them, only the capture is lost
+            result.routes[rid].kernels = not_available(f"the capture stopped its worker ({exc})")
+            workers.pop(rid).kill()
+            continue
+        if message[0] == "kernels":
+            result.routes[rid].kernels = message[1]
 
 
 def _ceilings(plan: Plan, worker: Worker, emit, cancel) -> dict | None:

@@ -70,6 +70,7 @@ def route_document(r, texts: int) -> dict:
         "accuracy": r.accuracy.to_json() if r.accuracy is not None else None,
         "size_mb": _round(r.size_mb, 2), "peak_rss_mb": _round(r.peak_rss_mb, 1), "prepare_s": _round(r.prepare_s, 3),
         "threads": r.threads, "facts": r.facts, "profile": r.profile, "batch_invariance": r.batch_invariance,
+        "kernels": r.kernels,
     }
 
 
@@ -265,11 +266,22 @@ def format_summary(doc: dict) -> str:
         lines += ["", format_sweep(doc["sweep"])]
     if doc.get("threads_sweep"):
         lines += ["", format_threads_sweep(doc["threads_sweep"])]
+    if kernel_lines(doc):
+        lines += ["", "Kernels that ran (one batch after the rounds; observed = the runtime said so):",
+                  *kernel_lines(doc)]
     if doc.get("roofline"):
         lines += ["", format_roofline(doc["roofline"], doc["routes"], report_cpu(doc))]
     if doc.get("advice") or doc.get("finding"):
         lines += ["", format_advice(doc["advice"], finding=doc.get("finding"))]
     return "\n".join(lines)
+
+
+def kernel_lines(doc: dict) -> list[str]:
+    """"torch-qint8-onednn: int8 GEMMs: 37 on AVX-512 VNNI (observed, oneDNN)", per route with a capture."""
+    from tui.core.kernels.summary import summary_lines
+
+    return [f"{r['id']}: {line}" for r in doc["routes"] if r.get("status") == "ok" and r.get("kernels")
+            for line in (r["kernels"].get("summary") or summary_lines(r["kernels"]))]
 
 
 def report_cpu(doc: dict):
@@ -409,6 +421,8 @@ def to_markdown(doc: dict) -> str:
         lines += ["```", format_layers(doc["layers"]), "```", ""]
     if doc.get("threads_sweep"):
         lines += ["## Thread scaling", "", format_threads_sweep(doc["threads_sweep"], markdown=True), ""]
+    if kernel_lines(doc):
+        lines += ["## Kernels that ran", "", *(f"- {line}" for line in kernel_lines(doc)), ""]
     if doc.get("finding"):
         lines += ["## Finding", "", doc["finding"]["headline"], ""]
     if doc.get("advice"):

@@ -25,7 +25,7 @@ COMPACT_COLUMNS = [("route", "route", 24), ("state", "status", 6), ("sent/s", "t
 COMPACT_BELOW = sum(width + 2 for *_, width in COLUMNS) + 2 + 2
 SHORT_STATUS = {"queued": "·", "loading": "load", "preparing": "prep", "ready": "ready", "profiling": "prof",
                 "rebatching": "batch", "inspecting": "layer", "calibrating": "calib", "sweeping": "sweep",
-                "ok": "ok", "failed": "FAIL", "unavailable": "n/a", "measuring": "run"}
+                "kernels": "kern", "ok": "ok", "failed": "FAIL", "unavailable": "n/a", "measuring": "run"}
 SHORT_VERDICT = {"inconclusive": "unsure"}
 BAR_WIDTH = 8
 VERDICT_COLOUR = {"faster": "success", "slower": "error", "inconclusive": "warning"}
@@ -109,7 +109,7 @@ class RoutesTable(DataTable):
 
     def phase(self, event: RoutePhase) -> None:
         if event.phase in ("loading", "preparing", "profiling", "rebatching", "inspecting", "calibrating",
-                           "sweeping"):
+                           "sweeping", "kernels"):
             self._update(event.route_id, status=event.phase)
 
     def ready(self, event: RouteReady) -> None:
@@ -141,6 +141,21 @@ class RoutesTable(DataTable):
         best = max(fp32, key=fp32.get)
         for rid, point in {**points, BASELINE: 1.0}.items():
             self._update(rid, vsbest="best" if rid == best else f"{point / fp32[best]:.2f}×")
+
+    def show_kernels(self) -> None:
+        """The kernels view of the route under the cursor (the app's `k`), from the finished run's report."""
+        from tui.screens.kernels import KernelsScreen
+
+        document = getattr(self.app, "document", None)
+        if not self.values or self.cursor_row < 0:
+            self.notify("No routes yet: run a benchmark first (b).", severity="warning")
+            return
+        rid = list(self.values)[min(self.cursor_row, len(self.values) - 1)]
+        route = next((r for r in (document or {}).get("routes", []) if r.get("id") == rid), None)
+        if route is None:
+            self.notify("Kernels are captured after the timed rounds: wait for the run to finish.", severity="warning")
+            return
+        self.app.push_screen(KernelsScreen(route))
 
     def theme_style(self, variable: str, extra: str = "") -> str:
         """A Rich style in the current theme's colour (DataTable cells are Rich, not Textual CSS)."""

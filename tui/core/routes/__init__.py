@@ -31,7 +31,7 @@ from tui.core.routes.torch import RUNTIME as TORCH
 from tui.core.routes.torchao import RUNTIME as TORCHAO
 
 __all__ = ["BASELINE", "DEFAULT_ROUTES", "ROUTES", "RUNTIMES", "PrepareContext", "RouteError", "RouteSpec",
-           "RouteUnavailable", "Runner", "parse_routes", "prepare", "runtime_versions",
+           "RouteUnavailable", "Runner", "capture_kernels", "parse_routes", "prepare", "runtime_versions",
            "silence_torch_ao_deprecation", "static_unavailability"]
 
 RUNTIMES: dict[str, Runtime] = {r.backend: r for r in (TORCH, ONNXRUNTIME, OPENVINO, TORCHAO)}
@@ -80,6 +80,16 @@ def prepare(spec: RouteSpec, ctx: PrepareContext) -> Runner:
     if why:
         raise RouteUnavailable(why)
     return runtime.prepare(spec, ctx)
+
+
+def capture_kernels(spec: RouteSpec, runner: Runner, texts: list[str], batch_size: int, host_features,
+                    simulated: bool) -> dict:
+    """The kernels one batch of this route ran (in its worker, after the timed rounds): the `kernels` field."""
+    from tui.core.kernels import capture_with
+
+    runtime = RUNTIMES.get(spec.backend)
+    return capture_with(runtime.kernels if runtime else None, spec.backend, runner, texts, batch_size, host_features,
+                        simulated)
 
 
 def runtime_versions() -> dict[str, str]:

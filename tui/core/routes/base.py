@@ -71,6 +71,9 @@ class Runtime:
     install_hint: str
     prepare: Callable[[RouteSpec, PrepareContext], Runner]
     unavailable_on: Callable[[RouteSpec, CpuProfile], str | None] = lambda spec, cpu: None  # hardware reasons
+    # (runner, texts, batch_size, host features, simulated) -> kernels.facts.Capture: the kernels one batch ran,
+    # called in the worker after the timed rounds; None: no capture for this runtime ("not available")
+    kernels: Callable | None = None
 
     def missing_modules(self) -> list[str]:
         return _missing(self.required_modules)

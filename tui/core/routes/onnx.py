@@ -76,10 +76,17 @@ def prepare(spec: RouteSpec, ctx: PrepareContext):
     encoder = OrtEncoder(path, ctx.model_dir, threads=ctx.threads)
     encoder.artefact = path  # the file the runtime loaded (benchmarks reuse it)
     encoder.size_mb = path.stat().st_size / 1e6
+    encoder.onnx_path = path  # the kernels capture profiles a session of its own on the same file
     encoder.threads = ctx.threads
     encoder.facts = {**ctx.facts, **encoder_facts(encoder)}
     return encoder
 
 
+def kernels(runner, texts: list[str], batch_size: int, host_features, simulated: bool):
+    from tui.core.kernels.ort import capture
+
+    return capture(runner, texts, batch_size, host_features, simulated)
+
+
 RUNTIME = Runtime("onnxruntime", SPECS, ("onnxruntime", "onnx", "onnxscript"),
-                  "pip install 'qtui-bench[onnx]' (onnxruntime, onnx, onnxscript)", prepare)
+                  "pip install 'qtui-bench[onnx]' (onnxruntime, onnx, onnxscript)", prepare, kernels=kernels)

@@ -79,5 +79,11 @@ def unavailable_on(spec: RouteSpec, cpu: CpuProfile) -> str | None:
     return BF16_MISSING if spec.needs_bf16 and not cpu.has_bf16_hardware else None
 
 
+def kernels(runner, texts: list[str], batch_size: int, host_features, simulated: bool):
+    from tui.core.kernels.openvino import capture
+
+    return capture(runner, texts, batch_size, host_features, simulated)
+
+
 RUNTIME = Runtime("openvino", SPECS, ("openvino", "nncf", "onnx", "onnxscript"),
-                  "pip install 'qtui-bench[openvino]' (openvino, nncf)", prepare, unavailable_on)
+                  "pip install 'qtui-bench[openvino]' (openvino, nncf)", prepare, unavailable_on, kernels)

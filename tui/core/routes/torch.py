@@ -134,4 +134,10 @@ def _pt2e_unavailable_on(cpu: CpuProfile) -> str | None:
     return None
 
 
-RUNTIME = Runtime("torch", SPECS, (), "", prepare, unavailable_on)
+def kernels(runner, texts: list[str], batch_size: int, host_features, simulated: bool):
+    from tui.core.kernels.torch_kernels import capture
+
+    return capture(runner, texts, batch_size, host_features, simulated)
+
+
+RUNTIME = Runtime("torch", SPECS, (), "", prepare, unavailable_on, kernels)

@@ -25,4 +25,10 @@ def prepare(spec: RouteSpec, ctx: PrepareContext) -> TorchRunner:
     return TorchRunner(model, torch.get_num_threads())
 
 
-RUNTIME = Runtime("torchao", SPECS, ("torchao",), "pip install torchao", prepare)
+def kernels(runner, texts: list[str], batch_size: int, host_features, simulated: bool):
+    from tui.core.kernels.torch_kernels import capture_torchao
+
+    return capture_torchao(runner, texts, batch_size, host_features, simulated)
+
+
+RUNTIME = Runtime("torchao", SPECS, ("torchao",), "pip install torchao", prepare, kernels=kernels)
