@@ -87,7 +87,7 @@ def test_ctrl_c_stops_within_a_second_writes_nothing_and_exits_130(tmp_path):
     out = tmp_path / "r.json"
     proc = subprocess.Popen([sys.executable, "-m", "tui", "bench", "--routes", "torch-fp32,torch-qint8-qnnpack",
                              "--num-texts", "8", "--batch-size", "4", "--threads", "1", "--rounds", "100",
-                             "--time-budget", "300", "--json", str(out)],
+                             "--time-budget", "300", "--no-rescue", "--json", str(out)],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=dict(os.environ, QTUI_CACHE_DIR=str(tmp_path / "cache")),
                             preexec_fn=sigint_as_in_a_terminal)

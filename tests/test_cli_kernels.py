@@ -15,7 +15,7 @@ from tui.core.kernels import isa
 
 pytestmark = pytest.mark.slow
 ROUTES = "torch-fp32,torch-qint8-x86,torch-qint8-onednn,ort-qint8,openvino-int8"
-SMALL = ["--num-texts", "16", "--batch-size", "8", "--rounds", "2", "--time-budget", "1"]
+SMALL = ["--num-texts", "16", "--batch-size", "8", "--rounds", "2", "--time-budget", "1", "--no-rescue"]
 HOST = detect()
 
 

@@ -66,7 +66,7 @@ def test_missing_onnxruntime_and_openvino_make_their_routes_unavailable_and_the_
     env = without(("onnxruntime", "openvino"), tmp_path)
     out = tmp_path / "r.json"
     result = run_qtui("bench", "--routes", "torch-fp32,ort-fp32,ort-qint8,openvino-int8,torch-qint8-qnnpack", *TINY,
-                      "--json", str(out), timeout=300, env=env)
+                      "--no-rescue", "--json", str(out), timeout=300, env=env)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     doc = json.loads(out.read_text())

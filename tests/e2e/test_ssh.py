@@ -20,7 +20,7 @@ from benchmarks.tmux_terminal import QTUI
 pytestmark = pytest.mark.slow
 
 INSTALL = "`make test` installs it (the Makefile's tmux target: apt-get install openssh-server openssh-client)"
-RUN = f"{QTUI} --routes torch-fp32,torch-qint8-x86 --num-texts 16 --rounds 3 --time-budget 20 --threads 1"
+RUN = f"{QTUI} --routes torch-fp32,torch-qint8-x86 --num-texts 16 --rounds 3 --time-budget 20 --threads 1 --no-rescue"
 
 
 def _program(name: str, *fallbacks: str) -> str:

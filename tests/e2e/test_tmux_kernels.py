@@ -15,7 +15,8 @@ pytestmark = pytest.mark.slow
 
 def test_kernels_view_after_a_real_run_at_160x48_then_80x24(tmux):
     host = detect()
-    t = tmux(f"{QTUI} --routes torch-fp32,torch-qint8-x86 --num-texts 16 --rounds 2 --time-budget 5", size=(160, 48))
+    t = tmux(f"{QTUI} --routes torch-fp32,torch-qint8-x86 --num-texts 16 --rounds 2 --time-budget 5 --no-rescue",
+             size=(160, 48))
     t.wait_for("engine = ", 10)
     t.keys("b")
     t.wait_for("done in", 200)
