@@ -576,37 +576,38 @@ def _measure(plan, workers, result, emit, cancel, fail, stats) -> None:
     result.stop_reason = f"reached the maximum of {plan.max_rounds} rounds"
 
 
-def _profile_all(workers, result, emit, cancel, fail) -> None:
-    """After the timed rounds (so profiling never disturbs them): one profiled batch per torch route."""
+def _ask_each(workers, emit, cancel, fail, *, command: str, phase: str, doing: str,
+              wanted: Callable[[str], bool], keep: Callable[[str, object], None]) -> None:
+    """An untimed pass after the rounds: `command` to each wanted route's worker in turn; one that dies fails
+    its route and the pass goes on."""
     for rid, worker in list(workers.items()):
-        if ROUTES[rid].backend != "torch":
+        if not wanted(rid):
             continue
-        emit(RoutePhase(rid, "profiling"))
+        emit(RoutePhase(rid, phase))
         try:
-            worker.send("profile")
+            worker.send(command)
             message = worker.receive(cancel)
         except WorkerDied as exc:
-            fail(rid, "failed", f"died while profiling: {exc}")
+            fail(rid, "failed", f"died while {doing}: {exc}")
             continue
-        if message[0] == "profile":
-            result.routes[rid].profile = message[1]
+        if message[0] == command:
+            keep(rid, message[1])
+
+
+def _profile_all(workers, result, emit, cancel, fail) -> None:
+    """After the timed rounds (so profiling never disturbs them): one profiled batch per torch route."""
+    _ask_each(workers, emit, cancel, fail, command="profile", phase="profiling", doing="profiling",
+              wanted=lambda rid: ROUTES[rid].backend == "torch",
+              keep=lambda rid, profile: setattr(result.routes[rid], "profile", profile))
 
 
 def _invariance_all(workers, result, emit, cancel, fail) -> None:
     """After the timed rounds: fp32 (the floor) and every int8 route encode some texts again, alone and with
     other neighbours, to show whether a text's vector depends on its batch."""
-    for rid, worker in list(workers.items()):
-        if rid != BASELINE and ROUTES[rid].dtype not in ("qint8", "int8"):
-            continue
-        emit(RoutePhase(rid, "rebatching"))
-        try:
-            worker.send("invariance")
-            message = worker.receive(cancel)
-        except WorkerDied as exc:
-            fail(rid, "failed", f"died while re-encoding for batch invariance: {exc}")
-            continue
-        if message[0] == "invariance":
-            result.routes[rid].batch_invariance = message[1]
+    _ask_each(workers, emit, cancel, fail, command="invariance", phase="rebatching",
+              doing="re-encoding for batch invariance",
+              wanted=lambda rid: rid == BASELINE or ROUTES[rid].dtype in ("qint8", "int8"),
+              keep=lambda rid, found: setattr(result.routes[rid], "batch_invariance", found))
 
 
 def _int8_missed(result: BenchResult, min_cosine: float) -> bool:
