@@ -60,7 +60,7 @@ def _unit_rows(x: np.ndarray) -> np.ndarray:
     return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
 
 
-def _rowwise_cosine(ref: np.ndarray, cand: np.ndarray) -> np.ndarray:
+def rowwise_cosine(ref: np.ndarray, cand: np.ndarray) -> np.ndarray:
     cos = np.einsum("ij,ij->i", _unit_rows(ref), _unit_rows(cand))
     # Two zero vectors are the same output; one zero vector against a real one is not.
     both_zero = ~ref.any(axis=1) & ~cand.any(axis=1)
@@ -121,7 +121,7 @@ def compare(reference: np.ndarray, candidate: np.ndarray, *, k: int = 10) -> Acc
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
     ref, cand = _check_pair(reference, candidate)
-    cosines = _rowwise_cosine(ref, cand)
+    cosines = rowwise_cosine(ref, cand)
     n = ref.shape[0]
     if n < 2:
         # A single text has no neighbours and no pairs: retrieval and ranking are trivially unchanged.

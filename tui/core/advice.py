@@ -586,16 +586,16 @@ def activation_outliers(cpu: CpuProfile, f: Facts) -> Advice | None:
         effect = (f"{mix['id']}, keeping {facts.get('kept', '?')} of {facts.get('linear_layers', '?')} Linear "
                   f"layers in fp32 (the most sensitive first): mean cosine {f.cosine(mix['id']):.4f} on the "
                   f"measured texts at {fmt_speedup(mix)}.")
-        basis, gain = MEASURED, 1.0
+        basis = MEASURED
     else:
         effect = (f"Their losses, measured one layer at a time, add up to {lost:.4f} of mean cosine; no mixed route "
                   "was measured in this run (torch dynamic routes get one unless --no-rescue).")
-        basis, gain = "estimated from each layer's loss measured alone, summed", 1.0
+        basis = "estimated from each layer's loss measured alone, summed"
     return Advice("activation-outliers", "high", f"Outlier channels in {len(culprits)} layer"
                   f"{'s' if len(culprits) != 1 else ''} break int8 accuracy", evidence,
                   "Keep those layers in fp32 (or bf16) and quantize the rest, or smooth the outliers into the "
                   "weights before quantizing (SmoothQuant).", effect,
-                  f.recipe(mix["id"]) if mix else None, gain, basis, "caveat")
+                  f.recipe(mix["id"]) if mix else None, 1.0, basis, "caveat")
 
 
 def accuracy_per_tensor(cpu: CpuProfile, f: Facts) -> Advice | None:

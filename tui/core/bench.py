@@ -456,12 +456,11 @@ def run(plan: Plan, emit: Callable[[Event], None], cancel: Callable[[], bool] = 
                 workers[rid] = Worker(mpctx, ROUTES[rid], _setup_for(plan, ROUTES[rid], run_dir))
 
         baseline_embeddings = _prepare_all(plan, workers, result, emit, cancel, fail)
-        if result.routes[BASELINE].status == "ok":
-            _rescue(plan, workers, result, emit, cancel, fail, lambda spec, order: Worker(
-                mpctx, spec, {**_setup_for(plan, spec, run_dir), "layer_order": order}), baseline_embeddings)
         if result.routes[BASELINE].status != "ok":
             result.stop_reason = f"the fp32 baseline could not run ({result.routes[BASELINE].why})"
         else:
+            _rescue(plan, workers, result, emit, cancel, fail, lambda spec, order: Worker(
+                mpctx, spec, {**_setup_for(plan, spec, run_dir), "layer_order": order}), baseline_embeddings)
             _measure(plan, workers, result, emit, cancel, fail, stats)
             if plan.profile:
                 _profile_all(workers, result, emit, cancel, fail)
@@ -633,17 +632,19 @@ def _mixes_wanted(plan: Plan, result: BenchResult) -> dict[str, str]:
             best = max(routes, key=lambda r: r.accuracy.cosine_mean)
             wanted.setdefault(f"torch-qint8-{engine}-mixed", f"{best.spec.id} has cosine "
                               f"{best.accuracy.cosine_mean:.4f} < {plan.min_cosine}")
-    return {rid: why for rid, why in wanted.items() if rid in ROUTES}
+    return wanted
 
 
 def _rescue(plan, workers, result, emit, cancel, fail, start_worker, baseline_embeddings) -> None:
     """Preparation, before the rounds: when int8 misses the threshold, the layer evidence, then a mixed route
     per engine that missed — measured in the rounds like any other route."""
-    if not plan.layers or not (_int8_missed(result, plan.min_cosine) or any(ROUTES[r].rescue for r in plan.routes)):
-        for rid in plan.routes:
-            if ROUTES[rid].rescue and result.routes[rid].status == "pending":
-                fail(rid, "unavailable", "no int8 route missed --min-cosine: nothing to rescue" if plan.layers
-                     else "--no-rescue: the layer pass and the search were skipped")
+    asked = [rid for rid in plan.routes if ROUTES[rid].rescue]
+    if not plan.layers:
+        for rid in asked:
+            if result.routes[rid].status == "pending":
+                fail(rid, "unavailable", "--no-rescue: the layer pass and the search were skipped")
+        return
+    if not asked and not _int8_missed(result, plan.min_cosine):
         return
     result.layers = _layers(plan, workers[BASELINE], emit, cancel)
     wanted = _mixes_wanted(plan, result)
@@ -667,7 +668,8 @@ def _rescue(plan, workers, result, emit, cancel, fail, start_worker, baseline_em
 
 
 def _layers(plan: Plan, worker: Worker, emit, cancel) -> dict | None:
-    """Which Linear layers break int8: from the cache, else measured by the fp32 worker after the rounds."""
+    """Which Linear layers break int8: from the cache, else measured by the fp32 worker (preparation, before the
+    rounds: the rescue's mixes are built from it)."""
     from tui.core import layers
     from tui.core.routes import runtime_versions
     from tui.core.workload import fingerprint

@@ -54,9 +54,9 @@ class BatchInvariance:
 def _own_cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     import numpy as np
 
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
-    return np.clip(np.einsum("ij,ij->i", a, b) / np.where(norms > 0, norms, 1.0), -1.0, 1.0)
+    from tui.core.accuracy import rowwise_cosine
+
+    return rowwise_cosine(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
 
 
 def compare(batched: np.ndarray, rebatched: np.ndarray, alone: np.ndarray, batch_size: int) -> BatchInvariance:

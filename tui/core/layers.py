@@ -164,18 +164,12 @@ def only_int8(linear) -> Iterator[None]:
         del linear.forward  # back to the class's forward
 
 
-def _mean_cosine(a, b) -> float:
-    import numpy as np
-
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    cos = np.einsum("ij,ij->i", a, b) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
-    return float(cos.mean())
-
-
 def sensitivities(st_model, texts: list[str], names: list[str], batch_size: int = 32,
                   progress=lambda done, total: None) -> dict[str, float]:
     """Per layer name: the mean cosine lost to fp32 when only that layer is int8."""
     import torch
+
+    from tui.core.onnx_route import mean_cosine
 
     layers = linear_layers(st_model)
     with torch.inference_mode():
@@ -184,7 +178,7 @@ def sensitivities(st_model, texts: list[str], names: list[str], batch_size: int 
         for i, name in enumerate(names):
             with only_int8(layers[name]):
                 quantized = st_model.encode(texts, batch_size=batch_size, show_progress_bar=False)
-            losses[name] = max(0.0, 1.0 - _mean_cosine(reference, quantized))
+            losses[name] = max(0.0, 1.0 - mean_cosine(reference, quantized))
             progress(i + 1, len(names))
     return losses
 

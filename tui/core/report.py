@@ -266,9 +266,9 @@ def format_summary(doc: dict) -> str:
         lines += ["", format_sweep(doc["sweep"])]
     if doc.get("threads_sweep"):
         lines += ["", format_threads_sweep(doc["threads_sweep"])]
-    if kernel_lines(doc):
-        lines += ["", "Kernels that ran (one batch after the rounds; observed = the runtime said so):",
-                  *kernel_lines(doc)]
+    kernels = kernel_lines(doc)
+    if kernels:
+        lines += ["", "Kernels that ran (one batch after the rounds; observed = the runtime said so):", *kernels]
     if doc.get("roofline"):
         lines += ["", format_roofline(doc["roofline"], doc["routes"], report_cpu(doc))]
     if doc.get("advice") or doc.get("finding"):
@@ -421,8 +421,9 @@ def to_markdown(doc: dict) -> str:
         lines += ["```", format_layers(doc["layers"]), "```", ""]
     if doc.get("threads_sweep"):
         lines += ["## Thread scaling", "", format_threads_sweep(doc["threads_sweep"], markdown=True), ""]
-    if kernel_lines(doc):
-        lines += ["## Kernels that ran", "", *(f"- {line}" for line in kernel_lines(doc)), ""]
+    kernels = kernel_lines(doc)
+    if kernels:
+        lines += ["## Kernels that ran", "", *(f"- {line}" for line in kernels), ""]
     if doc.get("finding"):
         lines += ["## Finding", "", doc["finding"]["headline"], ""]
     if doc.get("advice"):

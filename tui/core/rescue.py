@@ -69,13 +69,6 @@ def fewest_kept(order: list[str], score: Callable[[tuple[str, ...]], float], min
     return Mix(tuple(order[:lo]), len(order), at(lo), len(scores))
 
 
-def mean_cosine(a, b) -> float:
-    import numpy as np
-
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return float((np.einsum("ij,ij->i", a, b) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))).mean())
-
-
 def torch_mix(st_model, quantize: Callable[[list[str]], object], order: list[str], calibration: list[str],
               min_cosine: float, batch_size: int = 32, known: Mix | None = None):
     """(the mixed model, its Mix); `quantize(module_names)` returns a copy of the model with those quantized.
@@ -83,6 +76,7 @@ def torch_mix(st_model, quantize: Callable[[list[str]], object], order: list[str
     import torch
 
     from tui.core.layers import SENSITIVITY_TEXTS, linear_layers
+    from tui.core.onnx_route import mean_cosine
 
     texts = calibration[:SENSITIVITY_TEXTS]
     prefix = _prefix_of_transformer(st_model)
