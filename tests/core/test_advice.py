@@ -201,6 +201,13 @@ def test_engine_mismatch_cites_the_engine_the_fix_names():
     assert "on the x86 engine ran at 1.50×" in a.evidence and "'x86'" in a.fix
 
 
+def test_engine_mismatch_does_not_take_a_mix_for_the_same_quantization_on_another_engine():
+    d = doc([BASE, route("torch-qint8-qnnpack-perchannel", 0.4, cosine=0.99),
+             {**route("torch-qint8-x86-mixed", 1.4, cosine=0.992), "granularity": "per-channel"}])  # as the registry
+    a = advice(ZEN3, d, "engine-mismatch")
+    assert "mixed" not in a.evidence + a.effect and "not measured in this run" in a.effect
+
+
 def test_when_int8_wins_inaccurately_a_measured_cause_outranks_an_estimated_gain():
     from tui.core.advice import explain
 

@@ -123,8 +123,9 @@ class Facts:
         return bool(r.get("accuracy")) and r["accuracy"]["cosine_mean"] >= self.min_cosine
 
     def torch_int8(self) -> list[dict]:
-        """torch's dynamic int8 routes (quantize_dynamic): the ones the engine, ISA and Amdahl rules are about."""
-        return [r for r in self.measured() if r["id"].startswith("torch-qint8-")]
+        """torch's dynamic int8 routes (quantize_dynamic of every Linear): the ones the engine, ISA and Amdahl rules
+        are about. Not the rescue's mixes, which keep layers fp32: not "the same quantization" on another engine."""
+        return [r for r in self.measured() if r["id"].startswith("torch-qint8-") and not r["id"].endswith("-mixed")]
 
     def whole_graph_int8(self) -> list[dict]:
         """Accurate int8 routes that quantize or fuse more than the Linear layers: ONNX Runtime after its
