@@ -23,8 +23,12 @@ def with_layers(doc):
                                  layer("encoder.layer.4.attention.output.dense", 0.0039, 59.1, 3, 58.1, 19.4),
                                  layer("encoder.layer.0.output.dense", 0.0012, 21.3, 1, 24.6, 2.7),
                                  layer("encoder.layer.3.intermediate.dense", 0.0005, 3.1, 0, 28.8, 10.3)]}}
-    doc["routes"] = [*doc["routes"], {"id": "torch-qint8-x86-mixed", "status": "ok", "dtype": "qint8",
-                                      "facts": {"kept_fp32": ["encoder.layer.2.attention.output.dense"]}}]
+    doc["routes"] = [*doc["routes"], {"id": "torch-qint8-x86-mixed", "backend": "torch", "status": "ok",
+                                      "dtype": "qint8",
+                                      "facts": {"kept_fp32": ["encoder.layer.2.attention.output.dense"]}},
+                     {"id": "ort-qint8-mixed", "backend": "onnxruntime", "status": "ok", "dtype": "qint8",
+                      "facts": {"kept_fp32": ["encoder.layer.2.attention.output.dense",
+                                              "encoder.layer.4.attention.output.dense"]}}]
     return doc
 
 
@@ -65,7 +69,9 @@ async def test_the_view_names_the_worst_layer_first_and_closes_with_l():
         assert app.screen.__class__.__name__ == "LayersScreen"
         text = rendered(layers_table(app.document, 160))
         assert text.index("L2 attention.output.dense") < text.index("L4 attention.output.dense")
-        assert "fp32" in text.splitlines()[1] and "0.0067" in text
+        lines = text.splitlines()
+        assert "torch,ort" in lines[1] and "0.0067" in lines[1]  # kept by both mixes
+        assert "ort" in lines[2] and "torch" not in lines[2]  # L4: only the ONNX Runtime mix kept it
         await pilot.press("l")
         assert app.screen.__class__.__name__ != "LayersScreen"
 

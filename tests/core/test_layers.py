@@ -108,6 +108,7 @@ def exported_mix_matches_the_measured_one(doc, model_path, plan, tmp_path, mixed
     assert result.returncode == 0, result.stderr[-1500:]
     manifest = json.loads((out / "qtui-export.json").read_text())
     assert manifest["artefact"]["keep_fp32"] == mixed["facts"]["kept_fp32"]
+    assert manifest["artefact"]["kept_dtype"] == mixed["facts"]["kept_dtype"]  # bf16 where it measured faster
     texts = list(plan.workload.texts)
     vectors = isolated_encode(out, texts)
     reference = load_sentence_transformer(model_path).encode(texts, batch_size=plan.batch_size,

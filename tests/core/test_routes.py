@@ -25,8 +25,10 @@ def test_route_ids_follow_the_design():
                 "openvino-bf16", "openvino-int8-bf16", "torch-compile-fp32", "torch-pt2e-int8"}
     expected |= {f"torch-qint8-{e}{s}" for e in ("qnnpack", "x86", "fbgemm", "onednn")
                  for s in ("", "-perchannel", "-mixed")}
-    expected |= {"ort-qdq-int8", "openvino-int8-fixed"}
+    expected |= {"ort-qdq-int8", "openvino-int8-fixed", "ort-qint8-mixed", "openvino-int8-mixed"}
     assert set(ROUTES) == expected
+    # Every mix a route names exists and is a rescue route.
+    assert all(ROUTES[spec.mix].rescue for spec in ROUTES.values() if spec.mix)
 
 
 def test_parse_routes_puts_the_baseline_first_once():
@@ -34,7 +36,7 @@ def test_parse_routes_puts_the_baseline_first_once():
     assert parse_routes("default") == list(DEFAULT_ROUTES)
     rescue = [rid for rid, spec in ROUTES.items() if spec.rescue]  # built by the rescue when needed, not by "all"
     assert parse_routes("all")[0] == BASELINE and len(parse_routes("all")) == len(ROUTES) - len(rescue) > 0
-    assert not set(rescue) & set(parse_routes("all")) and len(rescue) == 4
+    assert not set(rescue) & set(parse_routes("all")) and len(rescue) == 6
 
 
 @pytest.mark.parametrize("value", ["torch-int4", "fp32,nope", ",,"])

@@ -90,7 +90,7 @@ def profiling_needs_no_recompile(runner) -> None:
 
 @pytest.mark.slow
 def test_pt2e_int8_is_close_to_fp32_and_states_its_precision(tmp_path):
-    from tui.core.routes.compiled import worker_cpu
+    from tui.core.simulate import worker_cpu
 
     run = run_route("torch-pt2e-int8", tmp_path)
     if not detect().is_x86:

@@ -585,12 +585,18 @@ def activation_outliers(cpu: CpuProfile, f: Facts) -> Advice | None:
     if mix:
         facts = mix.get("facts") or {}
         effect = (f"{mix['id']}, keeping {facts.get('kept', '?')} of {facts.get('linear_layers', '?')} Linear "
-                  f"layers in fp32 (the most sensitive first): mean cosine {f.cosine(mix['id']):.4f} on the "
-                  f"measured texts at {fmt_speedup(mix)}.")
+                  f"layers in {facts.get('kept_dtype') or 'fp32'} (the most sensitive first): mean cosine "
+                  f"{f.cosine(mix['id']):.4f} on the measured texts at {fmt_speedup(mix)}.")
+        others = [r for r in mixes if r is not mix]
+        if others:
+            effect += " Also measured: " + "; ".join(
+                f"{r['id']} keeping {(r.get('facts') or {}).get('kept', '?')}: cosine {f.cosine(r['id']):.4f} at "
+                f"{fmt_speedup(r)}" for r in others) + "."
         basis = MEASURED
     else:
         effect = (f"Their losses, measured one layer at a time, add up to {lost:.4f} of mean cosine; no mixed route "
-                  "was measured in this run (torch dynamic routes get one unless --no-rescue).")
+                  "was measured in this run (torch dynamic int8, ort-qint8 and openvino-int8 get one when they miss, "
+                  "unless --no-rescue).")
         basis = "estimated from each layer's loss measured alone, summed"
     return Advice("activation-outliers", "high", f"Outlier channels in {len(culprits)} layer"
                   f"{'s' if len(culprits) != 1 else ''} break int8 accuracy", evidence,

@@ -615,23 +615,25 @@ def _int8_missed(result: BenchResult, min_cosine: float) -> bool:
 
 
 def _mixes_wanted(plan: Plan, result: BenchResult) -> dict[str, str]:
-    """Rescue route id → why it is built: asked for, or a torch dynamic int8 engine whose routes all missed —
-    only the engine recommended for this CPU when it was measured (a mix of qnnpack on x86 is never the fastest)."""
+    """Rescue route id → why it is built: asked for, or every measured route with that mix missed the threshold
+    (the routes name their mix: a torch engine's per-tensor and per-channel routes share one). Of torch's engines
+    only the one recommended for this CPU gets a mix when it was measured (a mix of qnnpack on x86 is never the
+    fastest)."""
     from tui.core.engines import recommend
 
     wanted = {rid: "asked for with --routes" for rid in plan.routes if ROUTES[rid].rescue}
-    by_engine: dict[str, list] = {}
+    by_mix: dict[str, list] = {}
     for r in result.routes.values():
-        if r.spec.backend == "torch" and r.spec.dtype == "qint8" and not r.spec.rescue and r.accuracy is not None:
-            by_engine.setdefault(r.spec.engine, []).append(r)
-    engine = recommend(plan.cpu).engine
-    if engine in by_engine:
-        by_engine = {engine: by_engine[engine]}
-    for engine, routes in by_engine.items():
+        if r.spec.mix and r.accuracy is not None:
+            by_mix.setdefault(r.spec.mix, []).append(r)
+    engine_mix = f"torch-qint8-{recommend(plan.cpu).engine}-mixed"
+    if engine_mix in by_mix:
+        by_mix = {mix: routes for mix, routes in by_mix.items()
+                  if ROUTES[mix].backend != "torch" or mix == engine_mix}
+    for mix, routes in by_mix.items():
         if all(r.accuracy.cosine_mean < plan.min_cosine for r in routes):
             best = max(routes, key=lambda r: r.accuracy.cosine_mean)
-            wanted.setdefault(f"torch-qint8-{engine}-mixed", f"{best.spec.id} has cosine "
-                              f"{best.accuracy.cosine_mean:.4f} < {plan.min_cosine}")
+            wanted.setdefault(mix, f"{best.spec.id} has cosine {best.accuracy.cosine_mean:.4f} < {plan.min_cosine}")
     return wanted
 
 

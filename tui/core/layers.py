@@ -66,6 +66,15 @@ def transformer_of(st_model):
     return getattr(first, "auto_model", None) or getattr(first, "model", None) or first
 
 
+def transformer_prefix(st_model) -> str:
+    """The module-name prefix of the transformer inside the SentenceTransformer ("0.auto_model.")."""
+    inner = transformer_of(st_model)
+    for name, module in st_model.named_modules():
+        if module is inner:
+            return f"{name}." if name else ""
+    return ""
+
+
 def linear_layers(st_model) -> dict:
     import torch
 

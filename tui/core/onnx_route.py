@@ -231,11 +231,48 @@ def optimize_transformer(fp32_path: Path, out_path: Path) -> dict[str, int]:
     return fused
 
 
-def quantize_onnx_int8(fp32_path: Path, out_path: Path, *, optimize: bool = True, reduce_range: bool = False) -> dict:
+def graph_scope(layer: str) -> str:
+    """The scope torch.onnx.export names a Linear's nodes with: 'encoder.layer.3.output.dense' →
+    '/transformer/encoder/layer.3/output/dense' (the export wraps the model as `transformer`; OpenVINO keeps the
+    names when it converts the export)."""
+    scope = ""
+    for part in layer.split("."):
+        scope += f".{part}" if part.isdigit() and scope else f"/{part}"
+    return "/transformer" + scope
+
+
+def nodes_computing(layers, nodes: list[tuple[str, str, list[str]]]) -> tuple[list[str], list[str]]:
+    """(the graph nodes that compute `layers`, the layers no node was found for); `nodes` are (name, op type,
+    output names). A Linear is its MatMul; after ORT's fusions a layer's query, key and value projections are one
+    Attention node, so keeping one of them in float keeps all three."""
+    found, missing = [], []
+    for layer in layers:
+        scope = graph_scope(layer)
+        matched = [name for name, op, _ in nodes if op in ("MatMul", "Gemm") and name.startswith(scope + "/")]
+        if not matched:
+            attention_scope = scope.rsplit("/", 1)[0] + "/"
+            matched = [name for name, op, outputs in nodes
+                       if op == "Attention" and any(o.startswith(attention_scope) for o in outputs)]
+        found += [name for name in matched if name not in found]
+        if not matched:
+            missing.append(layer)
+    return found, missing
+
+
+def onnx_nodes(onnx_path: Path) -> list[tuple[str, str, list[str]]]:
+    import onnx
+
+    graph = onnx.load(str(onnx_path), load_external_data=False).graph
+    return [(n.name, n.op_type, list(n.output)) for n in graph.node]
+
+
+def quantize_onnx_int8(fp32_path: Path, out_path: Path, *, optimize: bool = True, reduce_range: bool = False,
+                       keep_float: tuple[str, ...] = ()) -> dict:
     """Dynamic int8 of an fp32 export: per-channel QInt8 weights, uint8 activations, after ORT's fusions.
 
     `reduce_range` quantizes weights to 7 bits: ORT's u8s8 kernels on x86 without VNNI (VPMADDUBSW) can
-    saturate int16 sums with full-range weights (onnxruntime#5849); VNNI has no such limit."""
+    saturate int16 sums with full-range weights (onnxruntime#5849); VNNI has no such limit. `keep_float`:
+    Linear layers (by their torch names) whose nodes stay float (a mixed route)."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -249,9 +286,15 @@ def quantize_onnx_int8(fp32_path: Path, out_path: Path, *, optimize: bool = True
     try:
         if optimize:
             source, facts = try_optimize(fp32_path, optimized_tmp, facts)
+        excluded: list[str] = []
+        if keep_float:
+            excluded, missing = nodes_computing(keep_float, onnx_nodes(source))
+            if missing:
+                raise ValueError(f"no node in the ONNX graph computes {', '.join(missing)}")
+            facts["float_nodes"] = len(excluded)
         with atomic_target(out_path, ".onnx") as tmp, quiet_python_logs("onnxruntime", ""):
             quantize_dynamic(str(source), str(tmp), per_channel=True, weight_type=QuantType.QInt8,
-                             reduce_range=reduce_range,
+                             reduce_range=reduce_range, nodes_to_exclude=excluded,
                              # Shape inference cannot see through ORT's fused contrib ops: say they are float.
                              extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     finally:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui.core.onnx_route import Tokenize, encode_in_batches, mean_cosine, quiet_python_logs
+from tui.core.onnx_route import Tokenize, encode_in_batches, mean_cosine, nodes_computing, quiet_python_logs
 
 if TYPE_CHECKING:
     import numpy as np
@@ -160,17 +160,19 @@ def best_candidate(cosines: dict[str, float]) -> str:
     return max(cosines, key=cosines.get)
 
 
-def nncf_quantize(fp32_xml: Path, samples: list[dict], candidate: Candidate):
-    """nncf's transformer preset (mixed: symmetric weights, asymmetric activations) with the candidate's settings."""
+def nncf_quantize(fp32_xml: Path, samples: list[dict], candidate: Candidate, ignored: tuple[str, ...] = ()):
+    """nncf's transformer preset (mixed: symmetric weights, asymmetric activations) with the candidate's settings;
+    `ignored`: nodes left in floating point (a mixed route)."""
     import openvino as ov
 
     nncf = quiet_nncf()
     settings = nncf.AdvancedQuantizationParameters(
         smooth_quant_alphas=nncf.AdvancedSmoothQuantParameters(matmul=candidate.smooth_quant_alpha, convolution=-1))
     model = ov.Core().read_model(str(fp32_xml))
+    scope = {"ignored_scope": nncf.IgnoredScope(names=list(ignored))} if ignored else {}
     with no_rich_progress(), quiet_python_logs("nncf", "openvino", ""):
         return nncf.quantize(model, nncf.Dataset(samples), model_type=nncf.ModelType.TRANSFORMER,
-                             subset_size=len(samples), advanced_parameters=settings)
+                             subset_size=len(samples), advanced_parameters=settings, **scope)
 
 
 def build_candidates(fp32_xml: Path, samples: list[dict], candidates: tuple[Candidate, ...]) -> tuple[dict, dict]:
@@ -226,6 +228,68 @@ def quantize_openvino_int8(model_dir: Path, fp32_xml: Path, out_xml: Path, calib
             **{f"build_s_{name}": round(s, 1) for name, s in seconds.items()},
             "fake_quantize_ops": count_ops(models[chosen], "FakeQuantize"), "weights": "int8 per-channel",
             "activations": "int8 per-tensor", "build_s": round(time.perf_counter() - start, 1)}
+
+
+def ir_nodes(xml: Path) -> list[tuple[str, str, list[str]]]:
+    """(name, op type, output names) of every op: the names the ONNX export gave, kept by the conversion."""
+    import openvino as ov
+
+    return [(op.get_friendly_name(), op.get_type_name(), [o.get_any_name() for o in op.outputs() if o.get_names()])
+            for op in ov.Core().read_model(str(xml)).get_ops()]
+
+
+class MixedBuild:
+    """The steps of an OpenVINO mix, on the settings the plain int8 build chose: the same candidate and the same
+    calibration samples, plus an ignored scope. Mixes are scored on the held-out calibration texts (nncf never saw
+    them), else on `fallback_texts`."""
+
+    def __init__(self, model_dir: Path, fp32_xml: Path, calibration_texts: list[str], chosen: str,
+                 fallback_texts: list[str]) -> None:
+        candidates = candidates_for(len(calibration_texts))
+        self.candidate = next((c for c in candidates if c.name == chosen), candidates[0])
+        fit, held_out = split_held_out(list(calibration_texts), candidates)
+        self.fp32_xml, self.model_dir = fp32_xml, model_dir
+        self.samples = calibration_samples(model_dir, ir_input_names(fp32_xml), fit)
+        self.nodes = ir_nodes(fp32_xml)
+        self.score_texts = held_out or list(fallback_texts)
+
+    def quantize(self, keep_float: tuple[str, ...]):
+        ignored, missing = nodes_computing(keep_float, self.nodes)
+        if missing:
+            raise ValueError(f"no node in the OpenVINO IR computes {', '.join(missing)}")
+        return nncf_quantize(self.fp32_xml, self.samples, self.candidate, tuple(ignored)), len(ignored)
+
+    def scorer(self):
+        """`score(keep_float)`: the mix's mean cosine to the fp32 IR on the scoring texts."""
+        expected = OpenVinoEncoder(self.fp32_xml, self.model_dir, threads=0).encode(self.score_texts,
+                                                                                    EVALUATION_BATCH)
+
+        def score(keep_float: tuple[str, ...]) -> float:
+            model, _ = self.quantize(keep_float)
+            vectors = OpenVinoEncoder(model, self.model_dir, threads=0).encode(self.score_texts, EVALUATION_BATCH)
+            return mean_cosine(vectors, expected)
+
+        return score
+
+    def prefer_bf16(self, mix, min_cosine: float):
+        """The mix run with bf16 inference precision (its float layers, and the other float ops, in bf16) when that
+        still meets the threshold and ran faster than f32 on the scoring texts (rescue.prefer_bf16)."""
+        from tui.core import rescue
+
+        model, _ = self.quantize(mix.kept_fp32)
+        as_f32, as_bf16 = (OpenVinoEncoder(model, self.model_dir, threads=0, inference_precision=p)
+                           for p in ("f32", "bf16"))
+        expected = OpenVinoEncoder(self.fp32_xml, self.model_dir, threads=0).encode(self.score_texts,
+                                                                                    EVALUATION_BATCH)
+        cosine = mean_cosine(as_bf16.encode(self.score_texts, EVALUATION_BATCH), expected)
+        return rescue.prefer_bf16(mix, lambda: as_f32.encode(self.score_texts, EVALUATION_BATCH),
+                                  lambda: as_bf16.encode(self.score_texts, EVALUATION_BATCH), cosine, min_cosine)
+
+    def save(self, keep_float: tuple[str, ...], out_xml: Path) -> dict:
+        model, ignored = self.quantize(keep_float)
+        save_ir(model, out_xml)
+        return {"smooth_quant": self.candidate.smooth_quant, "chosen": self.candidate.name, "float_nodes": ignored,
+                "fake_quantize_ops": count_ops(model, "FakeQuantize"), "mix_scored_on": len(self.score_texts)}
 
 
 def count_ops(model, op_type: str) -> int:

@@ -13,8 +13,17 @@ def _load_model(model: str) -> str:
     return f"model_dir = {model!r}\n"
 
 
-def _torch_mixed(engine: str, model: str, threads: int, kept: list[str]) -> str:
-    """Per-channel dynamic int8 on every Linear except the layers the rescue kept in fp32."""
+def _torch_mixed(engine: str, model: str, threads: int, kept: list[str], kept_dtype: str = "fp32") -> str:
+    """Per-channel dynamic int8 on every Linear except the layers the rescue kept out of int8 (in bf16 when the
+    run measured that faster)."""
+    bf16 = (
+        "\n\nclass Bf16Linear(torch.nn.Module):  # the kept layers in bf16: measured faster than fp32 on this CPU\n"
+        "    def __init__(self, linear):\n        super().__init__()\n"
+        "        self.linear = linear.to(torch.bfloat16)\n\n"
+        "    def forward(self, x):\n        return self.linear(x.to(torch.bfloat16)).to(x.dtype)\n\n\n"
+        "for name in [n for n, m in model.named_modules() if any(n.endswith(\".\" + k) for k in keep_fp32)]:\n"
+        "    model.set_submodule(name, Bf16Linear(model.get_submodule(name)))\n"
+    ) if kept_dtype == "bf16" else ""
     return (
         "import torch\nfrom sentence_transformers import SentenceTransformer\n"
         "from torch.ao.quantization import quantize_dynamic, per_channel_dynamic_qconfig\n\n"
@@ -25,7 +34,8 @@ def _torch_mixed(engine: str, model: str, threads: int, kept: list[str]) -> str:
         "names = [n for n, m in model.named_modules()  # every Linear but the kept ones\n"
         "         if isinstance(m, torch.nn.Linear) and not any(n.endswith(\".\" + k) for k in keep_fp32)]\n"
         f"torch.backends.quantized.engine = {engine!r}  # set BEFORE quantizing: weights are packed per engine\n"
-        "model = quantize_dynamic(model, dict.fromkeys(names, per_channel_dynamic_qconfig), dtype=torch.qint8)\n"
+        "model = quantize_dynamic(model, dict.fromkeys(names, per_channel_dynamic_qconfig), dtype=torch.qint8)"
+        + bf16 + "\n"
         "embeddings = model.encode([\"an example sentence\"], batch_size=32)\n"
     )
 
@@ -134,13 +144,23 @@ def _exported(route_id: str, runtime: str) -> str:
     return recipe(route_id, runtime)
 
 
+def _exported_mix(route_id: str, runtime: str, facts: dict | None) -> str | None:
+    """A mix of ONNX Runtime or OpenVINO: the export writes the model with the run's kept layers left float."""
+    kept = (facts or {}).get("kept_fp32")
+    if not isinstance(kept, list):
+        return None
+    return (f"# keep_fp32 = {kept!r}  # measured the most sensitive to int8; the export reads them from the report\n"
+            + _exported(route_id, runtime))
+
+
 def recipe_for(route_id: str, model: str = "", threads: int = 1, facts: dict | None = None) -> str | None:
     """Python reproducing `route_id`, or None for the baseline (nothing to change) and unknown ids; `facts` are
     the route's from its report (a mixed route's recipe needs the layers it kept)."""
     if route_id.startswith("torch-qint8-") and route_id.endswith("-mixed"):
         kept = (facts or {}).get("kept_fp32")
         engine = route_id.removeprefix("torch-qint8-").removesuffix("-mixed")
-        return _torch_mixed(engine, model, threads, list(kept)) if isinstance(kept, list) else None
+        return _torch_mixed(engine, model, threads, list(kept), str((facts or {}).get("kept_dtype") or "fp32")) \
+            if isinstance(kept, list) else None
     if route_id.startswith("torch-qint8-"):
         rest = route_id.removeprefix("torch-qint8-")
         engine, _, suffix = rest.partition("-")
@@ -150,6 +170,8 @@ def recipe_for(route_id: str, model: str = "", threads: int = 1, facts: dict | N
         "torch-compile-fp32": lambda: _torch_compile(model, threads),
         "torch-pt2e-int8": lambda: _torch_pt2e(model, threads),
         **{rid: (lambda rid=rid: _exported(rid, "onnxruntime")) for rid in ("ort-fp32", "ort-qint8", "ort-qdq-int8")},
+        "ort-qint8-mixed": lambda: _exported_mix("ort-qint8-mixed", "onnxruntime", facts),
+        "openvino-int8-mixed": lambda: _exported_mix("openvino-int8-mixed", "openvino", facts),
         **{rid: (lambda rid=rid: _exported(rid, "openvino"))
            for rid in ("openvino-fp32", "openvino-int8", "openvino-bf16", "openvino-int8-bf16")},
         "openvino-int8-fixed": lambda: _exported("openvino-int8", "openvino") + (

@@ -9,7 +9,7 @@ so a handful of quantize-and-encode steps replace trying every k. Runs in the ro
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from tui.core.cache import cache_key
 from tui.core.json_cache import JsonCache
@@ -23,6 +23,10 @@ class Mix:
     total: int  # Linear layers the route could quantize
     cosine: float  # on the calibration texts
     steps: int  # mixes built and scored by the search
+    # The kept layers' dtype: "bf16" on bf16 hardware when that still met the threshold and ran faster than fp32
+    # (kept_fp32 then names layers kept out of int8 in bf16); the note says what was measured.
+    kept_dtype: str = "fp32"
+    kept_dtype_note: str = ""
 
 
 def mix_cache_key(route_id: str, model_fingerprint: str, texts_fingerprint: str, order: list[str],
@@ -37,7 +41,8 @@ def mix_to_json(mix: Mix) -> dict:
 
 def mix_from_json(d) -> Mix | None:
     try:
-        return Mix(tuple(d["kept_fp32"]), int(d["total"]), float(d["cosine"]), int(d["steps"]))
+        return Mix(tuple(d["kept_fp32"]), int(d["total"]), float(d["cosine"]), int(d["steps"]),
+                   str(d.get("kept_dtype", "fp32")), str(d.get("kept_dtype_note", "")))
     except (TypeError, KeyError, ValueError):
         return None
 
@@ -69,41 +74,79 @@ def fewest_kept(order: list[str], score: Callable[[tuple[str, ...]], float], min
     return Mix(tuple(order[:lo]), len(order), at(lo), len(scores))
 
 
-def torch_mix(st_model, quantize: Callable[[list[str]], object], order: list[str], calibration: list[str],
-              min_cosine: float, batch_size: int = 32, known: Mix | None = None):
-    """(the mixed model, its Mix); `quantize(module_names)` returns a copy of the model with those quantized.
-    `known`: a mix the search found before for the same model, texts and order (cached): built, not searched."""
-    import torch
+def find_mix(route_id: str, ctx, names: list[str], make_score: Callable[[], Callable[[tuple[str, ...]], float]],
+             versions: str, refine: Callable[[Mix], Mix] = lambda mix: mix) -> tuple[Mix, bool]:
+    """(the mix, whether it came from the cache) for a route whose quantizable layers are `names`.
+    `make_score()` (called only when searching: it computes the fp32 reference) returns `score(kept)`, which
+    builds the route with the `kept` layers left in floating point and returns its mean cosine to fp32.
+    Searched in the order of the layer evidence (layers it did not rank last), and cached per route, model,
+    texts, order, threshold and library `versions`; `refine` (e.g. the kept layers' dtype) runs before caching."""
+    from tui.core.workload import fingerprint
 
-    from tui.core.layers import SENSITIVITY_TEXTS, linear_layers
-    from tui.core.onnx_route import mean_cosine
-
-    texts = calibration[:SENSITIVITY_TEXTS]
-    prefix = _prefix_of_transformer(st_model)
-    names = list(linear_layers(st_model))
+    order = [n for n in ctx.layer_order if n in names] + [n for n in names if n not in ctx.layer_order]
+    key = mix_cache_key(route_id, ctx.model_fingerprint, fingerprint(ctx.calibration), order, ctx.min_cosine,
+                        versions)
+    known = mix_from_json(CACHE.load(ctx.cache_root, key))
     if known is not None and set(known.kept_fp32) <= set(names):
-        return quantize([prefix + n for n in names if n not in known.kept_fp32]), known
-    order = [n for n in order if n in names] + [n for n in names if n not in order]
-    with torch.inference_mode():
-        reference = st_model.encode(texts, batch_size=batch_size, show_progress_bar=False)
-    built: dict[tuple[str, ...], object] = {}
-
-    def score(kept: tuple[str, ...]) -> float:
-        model = quantize([prefix + n for n in names if n not in kept])
-        built[kept] = model
-        with torch.inference_mode():
-            return mean_cosine(reference, model.encode(texts, batch_size=batch_size, show_progress_bar=False))
-
-    mix = fewest_kept(order, score, min_cosine)
-    return built[mix.kept_fp32], mix
+        return known, True
+    mix = refine(fewest_kept(order, make_score(), ctx.min_cosine))
+    CACHE.store(ctx.cache_root, key, mix_to_json(mix))
+    return mix, False
 
 
-def _prefix_of_transformer(st_model) -> str:
-    """The module-name prefix of the transformer inside the SentenceTransformer ("0.auto_model.")."""
-    from tui.core.layers import transformer_of
+def mix_facts(mix: Mix, cache_hit: bool) -> dict:
+    """What a mixed route's report facts say about its mix (the advice, the layer view and the export read them)."""
+    return {"mix_cache": "hit" if cache_hit else "miss", "kept_fp32": list(mix.kept_fp32), "kept": len(mix.kept_fp32),
+            "linear_layers": mix.total, "calibration_cosine": round(mix.cosine, 5), "search_steps": mix.steps,
+            "kept_dtype": mix.kept_dtype, **({"kept_dtype_note": mix.kept_dtype_note} if mix.kept_dtype_note else {})}
 
-    inner = transformer_of(st_model)
-    for name, module in st_model.named_modules():
-        if module is inner:
-            return f"{name}." if name else ""
-    return ""
+
+def timed_alternately(runs: dict[str, Callable[[], object]], passes: int) -> dict[str, float]:
+    """Median seconds of each run, alternated pass by pass after one warm-up each, so drift hits them alike."""
+    import statistics
+    import time
+
+    for run in runs.values():
+        run()
+    seconds: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(passes):
+        for name, run in runs.items():
+            start = time.perf_counter()
+            run()
+            seconds[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in seconds.items()}
+
+
+BF16_PASSES = 5
+
+
+def prefer_bf16(mix: Mix, run_fp32: Callable[[], object], run_bf16: Callable[[], object], bf16_cosine: float,
+                min_cosine: float) -> Mix:
+    """On bf16 hardware: the mix with its kept layers in bf16 when that still meets the threshold and ran faster
+    than keeping them fp32 (timed alternately on the scoring texts), else as it was; the note says which and why."""
+    if bf16_cosine < min_cosine:
+        return replace(mix, kept_dtype_note=f"bf16 for the kept layers gave cosine {bf16_cosine:.4f} < {min_cosine}: "
+                                            "kept fp32")
+    seconds = timed_alternately({"fp32": run_fp32, "bf16": run_bf16}, BF16_PASSES)
+    ratio = seconds["fp32"] / seconds["bf16"]
+    note = (f"the mix with its kept layers in bf16 ran {ratio:.2f}× the speed of keeping them fp32 (median of "
+            f"{BF16_PASSES} alternated passes on the calibration texts; cosine {bf16_cosine:.4f})")
+    if ratio <= 1.0:
+        return replace(mix, kept_dtype_note=note + ": kept fp32")
+    return replace(mix, kept_dtype="bf16", cosine=bf16_cosine, kept_dtype_note=note + ": kept bf16")
+
+
+def scoring_texts(calibration: list[str]) -> list[str]:
+    """The calibration texts a mix is scored on (as many as the layer evidence used)."""
+    from tui.core.layers import SENSITIVITY_TEXTS
+
+    return list(calibration[:SENSITIVITY_TEXTS])
+
+
+def require_layer_order(ctx) -> None:
+    """A mix is searched from the layer evidence's order, or rebuilt from a kept list (the export's)."""
+    from tui.core.routes.base import RouteUnavailable
+
+    if not ctx.layer_order and not ctx.keep_fp32:
+        raise RouteUnavailable("no layer evidence to build the mix from (the rescue runs only when an int8 route "
+                               "misses --min-cosine, and not with --no-rescue)")

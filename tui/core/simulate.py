@@ -58,3 +58,15 @@ def simulation(name: str, cpu: CpuProfile) -> tuple[tuple[tuple[str, str], ...],
     note = f"Simulated {name}: features above it removed; {NOT_SIMULATED}{fbgemm}."
     simulated = replace(cpu, features=cpu.features & kept, notes=(*cpu.notes, note))
     return env, simulated
+
+
+def worker_cpu() -> CpuProfile:
+    """This CPU as a worker's oneDNN sees it: --simulate-isa caps the ISA through ONEDNN_MAX_CPU_ISA."""
+    import os
+
+    from tui.core.cpu import detect
+
+    cpu = detect()
+    cap = os.environ.get("ONEDNN_MAX_CPU_ISA")
+    kept = next((level[3] for level in LEVELS.values() if level[1] == cap), None)
+    return replace(cpu, features=cpu.features & kept) if kept is not None else cpu

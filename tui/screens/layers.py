@@ -38,17 +38,29 @@ def short_name(name: str) -> str:
     return name
 
 
+RUNTIME_TAGS = {"torch": "torch", "onnxruntime": "ort", "openvino": "ov"}  # short: the view is narrow
+
+
+def kept_by(document: dict) -> dict[str, list[str]]:
+    """Layer name → the runtimes whose mixed route kept it in floating point."""
+    kept: dict[str, list[str]] = {}
+    for r in document.get("routes", []):
+        for name in (r.get("facts") or {}).get("kept_fp32") or []:
+            kept.setdefault(name, []).append(RUNTIME_TAGS.get(r.get("backend"), r["id"]))
+    return kept
+
+
 def layers_table(document: dict, width: int) -> Table:
     from tui.core.layers import LayerEvidence
 
     found = [LayerEvidence.from_json(d) for d in document["layers"].get("layers") or []][:SHOWN]
-    kept = {name for r in document.get("routes", []) for name in (r.get("facts") or {}).get("kept_fp32") or []}
+    kept = kept_by(document)
     worst = max((e.cosine_loss for e in found), default=0.0) or 1.0
     budget = 1 - document.get("min_cosine", 0.99)
     table = Table(box=None, expand=True, header_style="bold", pad_edge=False)
     table.add_column("layer", no_wrap=True, overflow="ellipsis", min_width=25)
     if kept:
-        table.add_column("kept", no_wrap=True)
+        table.add_column("kept by", no_wrap=True)
     table.add_column("cosine lost", justify="right", no_wrap=True)
     table.add_column("", ratio=1, min_width=8)
     table.add_column("top/median ch.", justify="right", no_wrap=True)
@@ -58,7 +70,7 @@ def layers_table(document: dict, width: int) -> Table:
     for e in found:
         name = Text(short_name(e.name), style="bold" if e.outlier and e.cosine_loss >= budget / 4 else "")
         channels = f"{e.channel_ratio:.0f}×" + (f" ({e.outlier_channels})" if e.outlier_channels else "")
-        cells = [name, *(["fp32" if e.name in kept else ""] if kept else []), f"{e.cosine_loss:.4f}",
+        cells = [name, *([",".join(kept.get(e.name, []))] if kept else []), f"{e.cosine_loss:.4f}",
                  Bar(worst, 0, e.cosine_loss), channels]
         if width >= 120:
             cells += [f"{e.max_abs:.1f}", f"{e.ratio:.1f}×"]
@@ -83,7 +95,7 @@ class LayersScreen(ModalScreen):
                 layers = self.document["layers"]
                 about = (f"Each Linear quantized alone on {layers.get('texts')} {layers.get('source', 'texts')}: "
                          f"{layers.get('scheme', '')}. Bold: outlier channels costing ≥ a quarter of the accuracy "
-                         "budget; kept fp32: by the rescue's mixed route.")
+                         "budget; kept by: the runtimes whose mixed route left the layer in floating point.")
                 yield Static(escape(about), classes="placeholder")
                 yield Static(layers_table(self.document, self.app.size.width), id="layers-table")
             yield Static("esc or l closes this view.", classes="placeholder")

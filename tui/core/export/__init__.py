@@ -21,7 +21,7 @@ from pathlib import Path
 
 from tui.core.cpu import CpuInfoError, CpuProfile
 from tui.core.export.artefacts import CALIBRATED_ROUTES
-from tui.core.export.measured import Measured
+from tui.core.export.measured import Measured, mix_facts
 from tui.core.export.pipeline import Pipeline
 from tui.core.models import ModelRef
 from tui.core.routes import RouteSpec
@@ -259,9 +259,8 @@ def write(checked: Checked, say: Say = lambda line: None) -> Path:
         scratch.mkdir()
         ctx = prepare_context(checked, scratch)
         started = time.monotonic()
-        kept = checked.measured.facts.get("kept_fp32") if checked.spec.rescue and checked.measured else None
         artefact = artefacts.build(checked.spec, checked.model, ctx, staging, reduce_range=checked.reduce_range,
-                                   say=say, keep_fp32=kept)
+                                   say=say)
         if "bytes" in artefact:
             cache = ", ".join(f"{k.removesuffix('_cache')} {v}" for k, v in artefact["cache"].items())
             say(f"model file ready in {time.monotonic() - started:.1f} s ({artefact['bytes'] / 1e6:.1f} MB; "
@@ -305,4 +304,9 @@ def prepare_context(checked: Checked, scratch: Path):
 
     return PrepareContext(model_dir=checked.model.path, model_fingerprint=checked.model.fingerprint,
                           threads=checked.threads, calibration=list(checked.calibration),
-                          cache_root=checked.request.cache_root, scratch=scratch)
+                          cache_root=checked.request.cache_root, scratch=scratch, keep_fp32=tuple(kept_fp32(checked)),
+                          kept_dtype=str(mix_facts(checked).get("kept_dtype") or "fp32"))
+
+
+def kept_fp32(checked: Checked) -> list[str]:
+    return list(mix_facts(checked).get("kept_fp32") or ())

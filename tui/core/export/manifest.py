@@ -32,9 +32,10 @@ def build(checked, artefact: dict, tokenizer: dict) -> dict:
     spec = checked.spec
     runtime = {"name": spec.backend, "threads": checked.threads, "batch_size": checked.request.batch_size}
     if spec.backend == "openvino":
+        from tui.core.export.measured import mix_facts
         from tui.core.routes.openvino import inference_precision
 
-        runtime["inference_precision"] = inference_precision(spec)
+        runtime["inference_precision"] = inference_precision(spec, str(mix_facts(checked).get("kept_dtype")))
     measured = checked.measured
     return {
         "schema": SCHEMA,

@@ -109,3 +109,8 @@ def measure_briefly(checked, workload, say, cancel) -> tuple[Measured | None, st
         route = next(r for r in doc["routes"] if r["id"] == checked.spec.id)
         return None, f"the short measurement did not finish: {route.get('why') or route['status']}"
     return found, ""
+
+
+def mix_facts(checked) -> dict:
+    """A mixed route's facts from its run (which layers it kept out of int8, in what dtype); {} for other routes."""
+    return checked.measured.facts if checked.spec.rescue and checked.measured else {}

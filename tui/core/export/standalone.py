@@ -38,6 +38,8 @@ BUILT_BY = {  # how each route's model file is made, for the recipe's first line
     "openvino-int8": "the OpenVINO IR quantized by nncf.quantize (transformer preset), calibrated on other texts",
     "openvino-bf16": "the OpenVINO IR, run with bf16 inference precision",
     "openvino-int8-bf16": "nncf.quantize int8 IR, float layers run bf16",
+    "ort-qint8-mixed": "as ort-qint8, with nodes_to_exclude= the nodes of the layers the run kept float",
+    "openvino-int8-mixed": "as openvino-int8, with nncf.IgnoredScope(names=) the nodes of the layers kept float",
 }
 
 

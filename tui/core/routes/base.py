@@ -27,6 +27,7 @@ class RouteSpec:
     requires: tuple[str, ...] = ()  # modules this route needs beyond its runtime's (checked after the hardware)
     requires_hint: str = ""  # how to install them
     rescue: bool = False  # built from the layer evidence when int8 misses --min-cosine (not part of "all")
+    mix: str | None = None  # the rescue route built when this route (and the others with that mix) miss it
 
     def missing_modules(self) -> list[str]:
         return _missing(self.requires)
@@ -59,6 +60,8 @@ class PrepareContext:
     facts: dict = field(default_factory=dict)
     layer_order: tuple[str, ...] = ()  # Linear layers, most int8-sensitive first (rescue routes)
     min_cosine: float = 0.99  # what a rescue route's mix must reach on calibration texts
+    keep_fp32: tuple[str, ...] = ()  # a rescue route's layers left in floating point, when already known (export)
+    kept_dtype: str = "fp32"  # the dtype they run in ("bf16": measured faster on bf16 hardware)
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,10 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from dataclasses import replace
 from pathlib import Path
 
 import torch
 
-from tui.core.cpu import CpuProfile
 from tui.core.routes.base import (
     PrepareContext,
     RouteSpec,
@@ -34,6 +32,7 @@ from tui.core.routes.base import (
     keep_facts,
     state_dict_mb,
 )
+from tui.core.simulate import worker_cpu
 
 COMPILE_MODE = "default"
 PT2E_CACHE_NAME = "torch-pt2e-int8"
@@ -212,17 +211,6 @@ def drop_unreferenced_tensors(graph) -> None:
         if name not in used:
             owner, _, attr = name.rpartition(".")
             delattr(graph.get_submodule(owner) if owner else graph, attr)
-
-
-def worker_cpu() -> CpuProfile:
-    """This CPU as the worker's oneDNN sees it: --simulate-isa caps the ISA through ONEDNN_MAX_CPU_ISA."""
-    from tui.core.cpu import detect
-    from tui.core.simulate import LEVELS
-
-    cpu = detect()
-    cap = os.environ.get("ONEDNN_MAX_CPU_ISA")
-    kept = next((level[3] for level in LEVELS.values() if level[1] == cap), None)
-    return replace(cpu, features=cpu.features & kept) if kept is not None else cpu
 
 
 # --- shared: compiler, cache, warm-up ------------------------------------------------------------------------

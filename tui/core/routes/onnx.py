@@ -13,7 +13,12 @@ from tui.core.routes.base import PrepareContext, RouteSpec, Runtime, cached, enc
 SPECS = (
     RouteSpec("ort-fp32", "onnxruntime", "fp32", summary="ONNX export run by ONNX Runtime"),
     RouteSpec("ort-qint8", "onnxruntime", "qint8", granularity="per-channel",
-              summary="ONNX Runtime dynamic int8, per-channel weights, after ORT's transformer optimizer"),
+              summary="ONNX Runtime dynamic int8, per-channel weights, after ORT's transformer optimizer",
+              mix="ort-qint8-mixed"),
+    RouteSpec("ort-qint8-mixed", "onnxruntime", "qint8", granularity="per-channel",
+              summary="ort-qint8 with the Linear layers most sensitive to int8 left float (nodes_to_exclude): the "
+                      "fewest that reach --min-cosine on calibration texts (built by the rescue when ort-qint8 "
+                      "misses it)", rescue=True),
     RouteSpec("ort-qdq-int8", "onnxruntime", "int8", granularity="per-channel",
               summary="ONNX Runtime static QDQ int8 (S8S8, per-channel weights) after ORT's transformer optimizer, "
                       "calibrated on other texts (MinMax or Entropy, whichever is closer to fp32)"),
@@ -32,15 +37,17 @@ def onnx_fp32(ctx: PrepareContext) -> Path:
     return entry / "model.onnx"
 
 
-def onnx_dynamic_int8(ctx: PrepareContext, fp32: Path, *, reduce_range: bool = False) -> Path:
-    """Dynamic int8; `reduce_range` (7-bit weights) is for x86 CPUs without VNNI (`qtui export --for`)."""
+def onnx_dynamic_int8(ctx: PrepareContext, fp32: Path, *, reduce_range: bool = False,
+                      keep_float: tuple[str, ...] = ()) -> Path:
+    """Dynamic int8; `reduce_range` (7-bit weights) is for x86 CPUs without VNNI (`qtui export --for`);
+    `keep_float`: a mixed route's layers left float."""
     from tui.core.onnx_route import quantize_onnx_int8
 
     def build(d: Path) -> dict:
-        return quantize_onnx_int8(fp32, d / "model.int8.onnx", reduce_range=reduce_range)
+        return quantize_onnx_int8(fp32, d / "model.int8.onnx", reduce_range=reduce_range, keep_float=keep_float)
 
-    entry, facts = cached(ctx, "onnx-int8", build, "onnxruntime", "onnx",
-                          extra="reduce_range" if reduce_range else "")
+    entry, facts = cached(ctx, "onnx-int8-mixed" if keep_float else "onnx-int8", build, "onnxruntime", "onnx",
+                          extra=("reduce_range" if reduce_range else "") + ",".join(keep_float))
     keep_facts(ctx, facts)
     return entry / "model.int8.onnx"
 
@@ -65,20 +72,52 @@ def onnx_path(spec: RouteSpec, ctx: PrepareContext, *, reduce_range: bool = Fals
     if spec.id == "ort-qdq-int8":
         return onnx_qdq_int8(ctx, fp32)
     if spec.dtype == "qint8":
-        return onnx_dynamic_int8(ctx, fp32, reduce_range=reduce_range)
+        return onnx_dynamic_int8(ctx, fp32, reduce_range=reduce_range, keep_float=ctx.keep_fp32 if spec.rescue else ())
     return fp32
+
+
+def search_mix(spec: RouteSpec, ctx: PrepareContext) -> dict:
+    """The rescue's mix for ort-qint8 (searched, or from the mix cache); sets ctx.keep_fp32, returns its facts."""
+    from tui.core import rescue
+    from tui.core.onnx_route import OrtEncoder, mean_cosine, quantize_onnx_int8
+    from tui.core.routes.base import RouteUnavailable, versions
+
+    rescue.require_layer_order(ctx)
+    fp32 = onnx_fp32(ctx)
+    texts = rescue.scoring_texts(ctx.calibration)
+    trial = ctx.scratch / f"{spec.id}.trial.onnx"
+
+    def make_score():
+        reference = OrtEncoder(fp32, ctx.model_dir, threads=ctx.threads).encode(texts, 32)
+
+        def score(kept: tuple[str, ...]) -> float:
+            quantize_onnx_int8(fp32, trial, keep_float=kept)
+            return mean_cosine(reference, OrtEncoder(trial, ctx.model_dir, threads=ctx.threads).encode(texts, 32))
+
+        return score
+
+    try:
+        mix, hit = rescue.find_mix(spec.id, ctx, list(ctx.layer_order), make_score, versions("onnxruntime", "onnx"))
+    except rescue.NoMixReachesIt as exc:
+        raise RouteUnavailable(f"no mix reaches cosine {ctx.min_cosine}: {exc}") from None
+    finally:
+        trial.unlink(missing_ok=True)
+    ctx.keep_fp32 = mix.kept_fp32
+    # Checked with onnxruntime 1.32: the CPU provider has no bf16 MatMul kernel ("NOT_IMPLEMENTED"), so no choice.
+    return {**rescue.mix_facts(mix, hit), "kept_dtype_note": "ONNX Runtime's CPU provider has no bf16 MatMul"}
 
 
 def prepare(spec: RouteSpec, ctx: PrepareContext):
     from tui.core.onnx_route import OrtEncoder
 
+    mix_facts = search_mix(spec, ctx) if spec.rescue and not ctx.keep_fp32 else {}
     path = onnx_path(spec, ctx)
     encoder = OrtEncoder(path, ctx.model_dir, threads=ctx.threads)
     encoder.artefact = path  # the file the runtime loaded (benchmarks reuse it)
     encoder.size_mb = path.stat().st_size / 1e6
     encoder.onnx_path = path  # the kernels capture profiles a session of its own on the same file
     encoder.threads = ctx.threads
-    encoder.facts = {**ctx.facts, **encoder_facts(encoder)}
+    encoder.facts = {**ctx.facts, **encoder_facts(encoder), **mix_facts}
     return encoder
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tui.core import rescue
 from tui.core.cpu import CpuProfile
 from tui.core.routes.base import BF16_MISSING, PrepareContext, RouteSpec, Runtime, cached, encoder_facts, keep_facts
 from tui.core.routes.onnx import onnx_fp32
@@ -20,7 +21,12 @@ SPECS = (
     RouteSpec("openvino-fp32", "openvino", "fp32", summary="OpenVINO IR, fp32 inference precision"),
     RouteSpec("openvino-int8", "openvino", "int8", granularity="per-channel",
               summary="OpenVINO static int8 from nncf.quantize (transformer preset), calibrated on other texts; "
-                      "SmoothQuant off or at one of two alphas, whichever is closer to fp32 on held-out texts"),
+                      "SmoothQuant off or at one of two alphas, whichever is closer to fp32 on held-out texts",
+              mix="openvino-int8-mixed"),
+    RouteSpec("openvino-int8-mixed", "openvino", "int8", granularity="per-channel",
+              summary="openvino-int8 with the Linear layers most sensitive to int8 left float (nncf ignored_scope, "
+                      "same SmoothQuant setting): the fewest that reach --min-cosine on held-out calibration texts "
+                      "(built by the rescue when openvino-int8 misses it)", rescue=True),
     RouteSpec("openvino-int8-fixed", "openvino", "int8", granularity="per-channel",
               summary=f"openvino-int8 with fixed shapes: lengths padded to a multiple of {LENGTH_BUCKET} tokens, "
                       "one static-shape compilation per (batch, length) met, made while warming up"),
@@ -49,15 +55,49 @@ def ir_path(spec: RouteSpec, ctx: PrepareContext) -> Path:
             return quantize_openvino_int8(ctx.model_dir, xml, d / "model.xml", ctx.calibration)
 
         # The candidates tried are part of the key: a build that tried other settings is another artefact.
-        entry, facts = cached(ctx, "openvino-int8", build_int8, "openvino", "nncf",
-                              extra=f"{texts_fingerprint(ctx.calibration)};{recipe_key()}")
+        extra = f"{texts_fingerprint(ctx.calibration)};{recipe_key()}"
+        entry, facts = cached(ctx, "openvino-int8", build_int8, "openvino", "nncf", extra=extra)
         keep_facts(ctx, facts)
+        if spec.rescue:
+            return _mixed_ir(ctx, xml, str(facts.get("chosen", "")), extra)
         xml = entry / "model.xml"
     return xml
 
 
-def inference_precision(spec: RouteSpec) -> str:
-    return "bf16" if spec.needs_bf16 else "f32"
+def _mixed_ir(ctx: PrepareContext, fp32_xml: Path, chosen: str, extra: str) -> Path:
+    """openvino-int8 with ctx.keep_fp32 left float (searched first when not given: `search_mix`)."""
+    from tui.core.openvino_route import MixedBuild
+
+    build = MixedBuild(ctx.model_dir, fp32_xml, ctx.calibration, chosen, rescue.scoring_texts(ctx.calibration))
+    if not ctx.keep_fp32:
+        ctx.facts.update(search_mix(ctx, build))
+    entry, facts = cached(ctx, "openvino-int8-mixed", lambda d: build.save(ctx.keep_fp32, d / "model.xml"),
+                          "openvino", "nncf", extra=f"{extra};{chosen};{','.join(ctx.keep_fp32)}")
+    keep_facts(ctx, facts)
+    return entry / "model.xml"
+
+
+def search_mix(ctx: PrepareContext, build) -> dict:
+    """The rescue's mix for openvino-int8 (searched, or from the mix cache); sets ctx.keep_fp32, returns its facts."""
+    from tui.core.routes.base import RouteUnavailable, versions
+    from tui.core.simulate import worker_cpu
+
+    rescue.require_layer_order(ctx)
+    bf16 = worker_cpu().has_bf16_hardware
+    try:
+        mix, hit = rescue.find_mix("openvino-int8-mixed", ctx, list(ctx.layer_order), build.scorer,
+                                   versions("openvino", "nncf") + f";{build.candidate.name};bf16 hardware={bf16}",
+                                   lambda mix: build.prefer_bf16(mix, ctx.min_cosine) if bf16 and mix.kept_fp32
+                                   else mix)
+    except rescue.NoMixReachesIt as exc:
+        raise RouteUnavailable(f"no mix reaches cosine {ctx.min_cosine}: {exc}") from None
+    ctx.keep_fp32, ctx.kept_dtype = mix.kept_fp32, mix.kept_dtype
+    return rescue.mix_facts(mix, hit)
+
+
+def inference_precision(spec: RouteSpec, kept_dtype: str = "fp32") -> str:
+    """bf16 for the bf16 routes, and for a mix whose search measured bf16 faster (kept_dtype)."""
+    return "bf16" if spec.needs_bf16 or (spec.rescue and kept_dtype == "bf16") else "f32"
 
 
 def prepare(spec: RouteSpec, ctx: PrepareContext):
@@ -66,8 +106,8 @@ def prepare(spec: RouteSpec, ctx: PrepareContext):
     xml = ir_path(spec, ctx)
     # Stated on every route: left alone, the CPU plugin picks bf16 on bf16 hardware.
     bucket = LENGTH_BUCKET if spec.id.endswith("-fixed") else 0
-    encoder = OpenVinoEncoder(xml, ctx.model_dir, threads=ctx.threads, inference_precision=inference_precision(spec),
-                              length_bucket=bucket)
+    encoder = OpenVinoEncoder(xml, ctx.model_dir, threads=ctx.threads,
+                              inference_precision=inference_precision(spec, ctx.kept_dtype), length_bucket=bucket)
     encoder.artefact = xml  # the IR the runtime compiled (benchmarks reuse it)
     encoder.size_mb = (xml.stat().st_size + xml.with_suffix(".bin").stat().st_size) / 1e6
     encoder.threads = ctx.threads

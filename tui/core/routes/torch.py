@@ -24,11 +24,13 @@ COMPILED_ROUTES = ("torch-compile-fp32", "torch-pt2e-int8")
 def _int8_specs() -> list[RouteSpec]:
     specs = []
     for engine in TORCH_ENGINES:
+        mix = f"torch-qint8-{engine}-mixed"
         specs.append(RouteSpec(f"torch-qint8-{engine}", "torch", "qint8", engine, "per-tensor",
-                               f"torch quantize_dynamic(nn.Linear, qint8), engine={engine}, per-tensor weights"))
+                               f"torch quantize_dynamic(nn.Linear, qint8), engine={engine}, per-tensor weights",
+                               mix=mix))
         specs.append(RouteSpec(f"torch-qint8-{engine}-perchannel", "torch", "qint8", engine, "per-channel",
-                               f"torch quantize_dynamic with per_channel_dynamic_qconfig, engine={engine}"))
-        specs.append(RouteSpec(f"torch-qint8-{engine}-mixed", "torch", "qint8", engine, "per-channel",
+                               f"torch quantize_dynamic with per_channel_dynamic_qconfig, engine={engine}", mix=mix))
+        specs.append(RouteSpec(mix, "torch", "qint8", engine, "per-channel",
                                f"per-channel dynamic int8 (engine={engine}) with the Linear layers most sensitive "
                                "to int8 kept fp32: the fewest that reach --min-cosine on calibration texts "
                                "(built by the rescue when int8 misses it)", rescue=True))
@@ -91,30 +93,73 @@ def prepare(spec: RouteSpec, ctx: PrepareContext) -> TorchRunner:
     return TorchRunner(quantized, torch.get_num_threads(), {"engine": torch.backends.quantized.engine})
 
 
+def keep_in_bf16(model, names: list[str]) -> None:
+    """Replace the named Linear layers of `model` (module names) by bf16 copies that take and give the caller's
+    dtype: the layers a mix keeps out of int8, in bf16 on CPUs with bf16 units."""
+    import torch
+
+    class Bf16Linear(torch.nn.Module):
+        def __init__(self, linear: torch.nn.Linear) -> None:
+            super().__init__()
+            self.linear = linear.to(torch.bfloat16)
+
+        def forward(self, x):
+            return self.linear(x.to(torch.bfloat16)).to(x.dtype)
+
+    for name in names:
+        model.set_submodule(name, Bf16Linear(model.get_submodule(name)))
+
+
 def _prepare_mixed(spec: RouteSpec, model, ctx: PrepareContext) -> TorchRunner:
+    """Per-channel int8 on every Linear but the kept ones: those given (an export), else the fewest that reach
+    --min-cosine on calibration texts (searched, or from the mix cache); on bf16 hardware the kept layers run bf16
+    when that measured faster and still meets the threshold."""
     import torch
 
     from tui.core import rescue
-    from tui.core.workload import fingerprint
+    from tui.core.layers import linear_layers, transformer_prefix
+    from tui.core.onnx_route import mean_cosine
+    from tui.core.simulate import worker_cpu
 
-    if not ctx.layer_order:
-        raise RouteUnavailable("no layer evidence to build the mix from (the rescue runs only when an int8 route "
-                               "misses --min-cosine, and not with --no-rescue)")
-    order = list(ctx.layer_order)
-    key = rescue.mix_cache_key(spec.id, ctx.model_fingerprint, fingerprint(ctx.calibration), order, ctx.min_cosine,
-                               torch.__version__)
-    known = rescue.mix_from_json(rescue.CACHE.load(ctx.cache_root, key))
-    try:
-        mixed, mix = rescue.torch_mix(model, lambda names: quantize_dynamic_linear(model, spec.engine, "per-channel",
-                                                                                   names),
-                                      order, ctx.calibration, ctx.min_cosine, known=known)
-    except rescue.NoMixReachesIt as exc:
-        raise RouteUnavailable(f"no mix reaches cosine {ctx.min_cosine}: {exc}") from None
-    if known is None:
-        rescue.CACHE.store(ctx.cache_root, key, rescue.mix_to_json(mix))
-    return TorchRunner(mixed, torch.get_num_threads(), {"mix_cache": "hit" if known else "miss",
-        "engine": torch.backends.quantized.engine, "kept_fp32": list(mix.kept_fp32), "kept": len(mix.kept_fp32),
-        "linear_layers": mix.total, "calibration_cosine": round(mix.cosine, 5), "search_steps": mix.steps})
+    rescue.require_layer_order(ctx)
+    prefix, names = transformer_prefix(model), list(linear_layers(model))
+    texts = rescue.scoring_texts(ctx.calibration)
+
+    def quantized(kept, kept_dtype: str = "fp32"):
+        mixed = quantize_dynamic_linear(model, spec.engine, "per-channel", [prefix + n for n in names if n not in kept])
+        if kept_dtype == "bf16":
+            keep_in_bf16(mixed, [prefix + n for n in kept])
+        return mixed
+
+    def encode(st_model):
+        with torch.inference_mode():
+            return st_model.encode(texts, batch_size=32, show_progress_bar=False)
+
+    reference = []  # the fp32 vectors, computed when a mix is scored (a cached mix needs none)
+
+    def cosine(st_model) -> float:
+        reference[:] = reference or [encode(model)]
+        return mean_cosine(reference[0], encode(st_model))
+
+    def refine(mix: rescue.Mix) -> rescue.Mix:
+        if not mix.kept_fp32 or not worker_cpu().has_bf16_hardware:
+            return mix
+        as_fp32, as_bf16 = quantized(mix.kept_fp32), quantized(mix.kept_fp32, "bf16")
+        return rescue.prefer_bf16(mix, lambda: encode(as_fp32), lambda: encode(as_bf16), cosine(as_bf16),
+                                  ctx.min_cosine)
+
+    facts = {"kept_fp32": list(ctx.keep_fp32), "kept": len(ctx.keep_fp32), "linear_layers": len(names),
+             "kept_dtype": ctx.kept_dtype}
+    if not ctx.keep_fp32:
+        bf16 = worker_cpu().has_bf16_hardware
+        try:
+            mix, hit = rescue.find_mix(spec.id, ctx, names, lambda: lambda kept: cosine(quantized(kept)),
+                                       f"{torch.__version__};bf16 hardware={bf16}", refine)
+        except rescue.NoMixReachesIt as exc:
+            raise RouteUnavailable(f"no mix reaches cosine {ctx.min_cosine}: {exc}") from None
+        ctx.keep_fp32, ctx.kept_dtype, facts = mix.kept_fp32, mix.kept_dtype, rescue.mix_facts(mix, hit)
+    mixed = quantized(ctx.keep_fp32, ctx.kept_dtype)
+    return TorchRunner(mixed, torch.get_num_threads(), {"engine": torch.backends.quantized.engine, **facts})
 
 
 def unavailable_on(spec: RouteSpec, cpu: CpuProfile) -> str | None:
