@@ -9,7 +9,7 @@ pytestmark = pytest.mark.slow
 
 def test_first_screen_run_and_clean_exit_at_80x24(tmux):
     t = tmux(f"{QTUI} --routes torch-fp32,torch-qint8-qnnpack,torch-qint8-x86 --num-texts 16 --rounds 3 "
-             f"--time-budget 20 --threads 1")
+             f"--time-budget 20 --threads 1 --no-rescue")  # the rescue has tests of its own
     first = t.wait_for("engine = ", 10)
     assert "AVX2" in first and "✓" in first  # the CPU's int8 features, named on the first screen
     t.keys("b")

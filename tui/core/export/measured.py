@@ -90,7 +90,9 @@ def measure_briefly(checked, workload, say, cancel) -> tuple[Measured | None, st
     plan = bench.Plan(model=checked.model, workload=workload, routes=(BASELINE, checked.spec.id), cpu=checked.cpu,
                       batch_size=request.batch_size, threads=checked.threads, max_rounds=15,
                       time_budget_s=request.measure_budget_s,
-                      cache_root=request.cache_root, profile=False, ceilings=False)
+                      cache_root=request.cache_root,
+                      # The export needs the speed-up and the cosine: none of the diagnosis passes.
+                      profile=False, ceilings=False, invariance=False, kernels=False, layers=False)
     say(f"no saved measurement of {checked.spec.id}: measuring it against torch fp32 (up to 15 rounds or "
         f"{request.measure_budget_s:g} s after preparation; `qtui bench` measures longer)…")
 
