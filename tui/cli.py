@@ -30,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Why is int8 slow on this CPU? qtui detects the CPU's int8 features, benchmarks fp32 "
         "against every int8 route and explains the difference with numbers measured here. "
         "Without a subcommand it opens the terminal dashboard.",
-        epilog="Exit codes: 0 ok, 2 bad input, 129 hung up (SIGHUP), 130 interrupted (Ctrl-C), 143 terminated "
+        epilog="Exit codes: 0 ok, 2 bad input, 3 some `qtui fleet` hosts failed, 129 hung up (SIGHUP), "
+               "130 interrupted (Ctrl-C), 143 terminated "
                "(SIGTERM).",
     )
     from tui import __version__
@@ -48,7 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_routes(sub)
     _add_explain(sub)
     _add_export(sub)
+    _add_fleet(sub)
     return parser
+
+
+def _add_fleet(sub) -> None:
+    from tui.fleet_cli import add_fleet_parser
+
+    add_fleet_parser(sub).set_defaults(handler=cmd_fleet)
 
 
 def _add_export(sub) -> None:
@@ -300,6 +308,18 @@ def cmd_export(args: argparse.Namespace) -> int:
     print(f"qtui: wrote {out} ({checked.spec.id}, {checked.threads} threads; measured: {describe(measured)})",
           file=sys.stderr)
     return EXIT_OK
+
+
+def cmd_fleet(args: argparse.Namespace) -> int:
+    from tui.fleet_cli import build_fleet_plan, run_headless
+
+    plan = build_fleet_plan(args)
+    if not sys.stdout.isatty():
+        return run_headless(plan)
+    from tui.app import run_app
+
+    args.fleet_plan = plan
+    return run_app(args)
 
 
 def cmd_routes(args: argparse.Namespace) -> int:

@@ -181,6 +181,11 @@ def load_report(path: str) -> dict:
         raise ReportError(f"{path}: not text; pass a qtui report JSON file") from None
     except json.JSONDecodeError as exc:
         raise ReportError(f"{path}: not valid JSON (truncated?) at line {exc.lineno}") from None
+    return check_report(doc, path)
+
+
+def check_report(doc, path: str) -> dict:
+    """`doc` if it is a usable qtui.report/1 document, else a ReportError naming `path` (a file, or a host)."""
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
         found = doc.get("schema") if isinstance(doc, dict) else type(doc).__name__
         raise ReportError(f"{path}: not a {SCHEMA} report (schema: {found!r})")
