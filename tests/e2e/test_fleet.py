@@ -97,8 +97,8 @@ def failure_lines(stderr: str) -> dict[str, str]:
 
 def test_three_hosts_finish_with_reports_and_an_n_way_table(fleet):
     out = fleet.tmp / "all"
-    result = subprocess.run(fleet.argv("host-a", "host-b", "host-c", out=out, routes=TWO_ROUTES), capture_output=True, text=True,
-                            timeout=240, cwd=ROOT)
+    result = subprocess.run(fleet.argv("host-a", "host-b", "host-c", out=out, routes=TWO_ROUTES),
+                            capture_output=True, text=True, timeout=240, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     for host in ("host-a", "host-b", "host-c"):
         doc = load_report(str(out / f"{host}.json"))  # a valid qtui.report/1, saved whole
