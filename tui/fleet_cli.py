@@ -12,10 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-from tui.errors import EXIT_OK, UserError
+from tui.errors import EXIT_OK, EXIT_SOME_HOSTS_FAILED, UserError
 from tui.options import add_run_options, run_options_argv
 
-EXIT_SOME_HOSTS_FAILED = 3
 EPILOG = ("Each host needs sshd and qtui (`pip install qtui-bench`); run options such as --model and --texts name "
           "paths on the host. Host keys are checked against known_hosts (as ssh_config says: UserKnownHostsFile); "
           "an unknown or changed key fails that host with the command that trusts it, never silently. "
