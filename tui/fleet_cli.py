@@ -107,6 +107,7 @@ class FleetPrinter:
 
         self.rows = {h: HostRow(h) for h in hosts}
         self.reports: dict[str, dict] = {}
+        self.started: dict[str, float] = {}
         self.width = max(len(h) for h in hosts)
 
     def __call__(self, event) -> None:
@@ -115,7 +116,12 @@ class FleetPrinter:
 
         host = event.host
         self.rows[host] = row = update(self.rows[host], event)
-        if isinstance(event, HostStage):
+        if isinstance(event, HostStage) and event.stage == "connecting":
+            self.started[host] = time.monotonic()
+            line = "connecting…"
+        elif isinstance(event, HostStage) and event.stage == "benchmarking":  # what the fleet adds before the run
+            line = f"benchmarking… (connected and detected in {time.monotonic() - self.started[host]:.2f} s)"
+        elif isinstance(event, HostStage):
             line = f"{event.stage}…"
         elif isinstance(event, HostDetected):
             line = f"{row.cpu} · int8: {row.int8} · bf16: {row.bf16}"

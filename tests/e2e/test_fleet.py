@@ -39,14 +39,15 @@ def test_three_hosts_finish_with_reports_and_an_n_way_table(fleet):
 
 def test_unknown_key_wrong_user_and_missing_qtui_fail_in_one_line_each(fleet):
     out = fleet.tmp / "bad"
-    result = subprocess.run(fleet.argv("stranger", "wrong-user", out=out), capture_output=True, text=True,
-                            timeout=60, cwd=ROOT)
+    result = subprocess.run(fleet.argv("stranger", "wrong-user", "nosuchuser@host-c", out=out), capture_output=True,
+                            text=True, timeout=60, cwd=ROOT)
     missing = subprocess.run(fleet.argv("host-a", out=out, remote="/nonexistent/bin/qtui"), capture_output=True,
                              text=True, timeout=60, cwd=ROOT)
     assert result.returncode == 3 and missing.returncode == 3, result.stderr + missing.stderr
     lines = failure_lines(result.stderr) | failure_lines(missing.stderr)
     assert "host key refused" in lines["stranger"] and "ssh-keyscan -p" in lines["stranger"]
-    assert "permission denied for user nosuchuser" in lines["wrong-user"]
+    assert "permission denied for user nosuchuser" in lines["wrong-user"]  # User in the ssh config
+    assert "permission denied for user nosuchuser" in lines["nosuchuser@host-c"]  # user@host on the command line
     assert "qtui is not installed on host-a" in lines["host-a"] and "pip install qtui-bench" in lines["host-a"]
     assert "Traceback" not in result.stderr + missing.stderr
     assert not list(out.glob("*.json"))

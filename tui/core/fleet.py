@@ -120,15 +120,17 @@ async def run_host(plan: FleetPlan, host: str, emit: Callable[[object], None]) -
     import asyncssh
 
     config = list(plan.ssh_config) if plan.ssh_config is not None else ()
+    login, _, target = host.rpartition("@")  # user@host, as ssh takes it; asyncssh wants them apart
+    username = login or ()  # (): the ssh config's User, else the local user
     hostname = port = user = None
     try:
         emit(HostStage(host, "connecting"))
-        options = asyncssh.SSHClientConnectionOptions(config=config, host=host)
-        hostname, port, user = _resolved(options, host, config)
+        options = asyncssh.SSHClientConnectionOptions(config=config, host=target, username=username)
+        hostname, port, user = _resolved(options, target)
         if options.known_hosts is None:
             raise HostError(f"the ssh config for {host} turns host key checking off (UserKnownHostsFile none); qtui "
                             "never accepts a host key unchecked: point UserKnownHostsFile at a known_hosts file")
-        async with asyncssh.connect(host, config=config, connect_timeout=plan.connect_timeout,
+        async with asyncssh.connect(target, username=username, config=config, connect_timeout=plan.connect_timeout,
                                     keepalive_interval=plan.keepalive_interval,
                                     keepalive_count_max=plan.keepalive_count_max) as conn:
             emit(HostStage(host, "detecting"))
@@ -147,11 +149,11 @@ async def run_host(plan: FleetPlan, host: str, emit: Callable[[object], None]) -
     return None
 
 
-def _resolved(options, host: str, config) -> tuple[str | None, int | None, str | None]:
-    """(HostName, Port, User) the ssh config gives host, for error messages."""
+def _resolved(options, host: str) -> tuple[str | None, int | None, str | None]:
+    """(HostName, Port, User) the connection will use, for error messages."""
     try:
         cfg = options.config
-        return cfg.get("Hostname", host), cfg.get("Port", None), cfg.get("User", None)
+        return cfg.get("Hostname", host), cfg.get("Port", None), options.username or cfg.get("User", None)
     except Exception:  # asyncssh internals moved: the messages fall back to the alias
         return None, None, None
 
