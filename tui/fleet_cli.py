@@ -5,7 +5,6 @@ same core (tui/core/fleet.py) instead."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import signal
 import sys
@@ -141,6 +140,8 @@ class FleetPrinter:
 
 
 def run_headless(plan) -> int:
+    import asyncio  # here, not at the top: `qtui --help` builds this parser and stays instant
+
     from tui.core.fleet import run_fleet
     from tui.core.fleet_view import summary
     from tui.stop_signals import STOP_SIGNALS, exit_code, say, stopped_line

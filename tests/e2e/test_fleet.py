@@ -53,16 +53,18 @@ def test_unknown_key_wrong_user_and_missing_qtui_fail_in_one_line_each(fleet):
     assert not list(out.glob("*.json"))
 
 
-def _wait_for_line(proc: subprocess.Popen, needle: str, timeout: float, seen: list[str]) -> None:
+def _wait_for_lines(proc: subprocess.Popen, needles: set[str], timeout: float, seen: list[str]) -> None:
+    """Read stderr until every needle has appeared, in any order (hosts run at once)."""
+    missing = set(needles)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while missing and time.monotonic() < deadline:
         line = proc.stderr.readline()
         if not line:
             break
         seen.append(line)
-        if needle in line:
-            return
-    raise AssertionError(f"{needle!r} not seen in {timeout} s; stderr:\n{''.join(seen)}")
+        missing = {n for n in missing if n not in line}
+    if missing:
+        raise AssertionError(f"{sorted(missing)} not seen in {timeout} s; stderr:\n{''.join(seen)}")
 
 
 def test_a_host_dying_mid_run_fails_alone(fleet, tmp_path):
@@ -73,7 +75,7 @@ def test_a_host_dying_mid_run_fails_alone(fleet, tmp_path):
                             stderr=subprocess.PIPE, text=True, cwd=ROOT)
     seen: list[str] = []
     try:
-        _wait_for_line(proc, "host-d │ torch-fp32", 120, seen)  # its qtui bench is preparing its routes
+        _wait_for_lines(proc, {"host-d │ torch-fp32"}, 120, seen)  # its qtui bench is preparing its routes
         victim.stop()
         rest, err = proc.communicate(timeout=240)
     finally:
@@ -93,8 +95,7 @@ def test_ctrl_c_stops_every_remote_run(fleet):
                             stderr=subprocess.PIPE, text=True, cwd=ROOT)
     seen: list[str] = []
     try:
-        for host in ("host-a", "host-b", "host-c"):
-            _wait_for_line(proc, f"{host} │ benchmarking", 60, seen)
+        _wait_for_lines(proc, {f"{host} │ benchmarking" for host in ("host-a", "host-b", "host-c")}, 60, seen)
         time.sleep(1.0)  # the remote qtui bench processes have started
         assert fleet.leftovers(), "no remote qtui found to interrupt: the test would prove nothing"
         proc.send_signal(signal.SIGINT)
