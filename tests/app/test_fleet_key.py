@@ -17,6 +17,7 @@ async def test_f_opens_the_fleet_screen_and_a_bad_host_fails_in_its_row(tmp_path
         assert isinstance(screen, FleetScreen)
         await pilot.click("#fleet-hosts")
         await pilot.press(*"nosuchhost.invalid", "enter")
+        assert app.focused is screen.query_one("#fleet-table")  # x now cancels rather than types
         for _ in range(300):
             await pilot.pause(0.05)
             if not screen.running and screen.rows:

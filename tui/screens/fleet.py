@@ -99,6 +99,7 @@ class FleetScreen(Screen):
             table.add_row(*row.cells(), key=host)
         self.running, self.cancelled = True, False
         self.finished.clear()
+        table.focus()  # off the hosts field, so x cancels instead of typing an x
         self._status(f"{len(plan.hosts)} hosts · reports in {plan.out_dir} · x cancels")
         self.run_worker(self._run(plan), exclusive=True, group="fleet", exit_on_error=False)
 
