@@ -39,7 +39,8 @@ def add_fleet_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--hosts-file", metavar="FILE", help="more hosts, one per line (# starts a comment)")
     p.add_argument("--remote-qtui", default="qtui", metavar="CMD",
                    help="the command that runs qtui on the hosts (default: qtui on the login PATH), e.g. "
-                        "~/venv/bin/qtui or 'env QTUI_CACHE_DIR=/scratch/qtui qtui'")
+                        "~/venv/bin/qtui or 'env QTUI_CACHE_DIR=/scratch/qtui qtui'; one simple command (no ; or "
+                        "&&), since the stop signal goes to the process it starts")
     p.add_argument("--out", metavar="DIR", help="where the <host>.json reports go (created; default "
                                                 "./qtui-fleet-YYYYmmdd-HHMMSS)")
     p.add_argument("--connect-timeout", type=float, default=15.0, metavar="SECONDS",

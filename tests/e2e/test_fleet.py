@@ -91,8 +91,11 @@ def test_a_host_dying_mid_run_fails_alone(fleet, tmp_path):
 
 def test_ctrl_c_stops_every_remote_run(fleet):
     out = fleet.tmp / "interrupted"
+    # As in a terminal: a test run started in the background (`make test &`, nohup) inherits SIGINT ignored, and
+    # qtui keeps a signal its starter ignored.
     proc = subprocess.Popen(fleet.argv("host-a", "host-b", "host-c", out=out), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=ROOT)
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen: list[str] = []
     try:
         _wait_for_lines(proc, {f"{host} │ benchmarking" for host in ("host-a", "host-b", "host-c")}, 60, seen)
