@@ -59,11 +59,13 @@ class QtuiApp(App):
                         "without qtui"),
         Binding("k", "kernels", "Kernels", id="kernels", show=False,
                 tooltip="The kernels the route under the table's cursor ran, each observed or inferred"),
-        # c, t, n, d, k, l and m live in help and the palette: at 80 columns the footer must keep room for ? and q.
+        # c, t, n, d, k, l, f and m live in help and the palette: at 80 columns the footer must keep room for ? and q.
         Binding("c", "compare", "Compare", id="compare", tooltip="Compare with a saved report", show=False),
         Binding("t", "next_theme", "Theme", id="theme", tooltip="Switch to the next colour theme", show=False),
         Binding("n", "threads", "Threads", id="threads", show=False,
                 tooltip="Plot throughput against threads for fp32 and the int8 route (a run with --threads-sweep)"),
+        Binding("f", "fleet", "Fleet", id="fleet", show=False,
+                tooltip="Benchmark servers over SSH at once with these settings and compare them (hosts × routes)"),
         Binding("m", "toggle_mouse", "Mouse", id="mouse", show=False,
                 tooltip="Release the mouse so the terminal can select text (m again takes it back)"),
         Binding("l", "layers", "Layers", id="layers", show=False,
@@ -83,6 +85,8 @@ class QtuiApp(App):
         self.running = False
         self.mouse_released = False  # Textual captures the mouse on start; m hands it to the terminal
         self.stopped_by: int | None = None  # the signal that ended the app, if one did
+        self.fleet_plan = None  # `qtui fleet` in a terminal: the app opens on the fleet screen and ends with it
+        self.fleet_only = False
         self.stop_outcome = ""
         self.detection = self.backend.detect()
         themes = load_themes(theme_file)
@@ -105,6 +109,11 @@ class QtuiApp(App):
         yield Footer()
 
     def on_mount(self) -> None:
+        if self.fleet_plan is not None:
+            from tui.screens.fleet import FleetScreen
+
+            self.fleet_only = True
+            self.push_screen(FleetScreen(self.fleet_plan, self.settings))
         # SIGTERM, SIGHUP (and a SIGINT from outside: in the dashboard Ctrl-C is a key) end the app like q.
         # Through the event loop, so the handler runs between Textual's own callbacks, never inside one.
         if self.is_headless or threading.current_thread() is not threading.main_thread():
@@ -121,7 +130,22 @@ class QtuiApp(App):
         self.stop_outcome = "run cancelled, workers stopped" if self.running else ""
         if self.cancel_event is not None:
             self.cancel_event.set()
+        fleet = self.running_fleet()
+        if fleet is not None:  # its SSH runs live in this loop: stop them before the loop ends
+            self.stop_outcome = "every remote run stopped"
+            self.run_worker(self._exit_after(fleet, exit_code(signum)), group="quit")
+            return
         self.exit(return_code=exit_code(signum))
+
+    def running_fleet(self):
+        """The fleet screen whose remote runs are going, if any."""
+        from tui.screens.fleet import FleetScreen
+
+        return next((s for s in self.screen_stack if isinstance(s, FleetScreen) and s.running), None)
+
+    async def _exit_after(self, fleet, return_code: int | None) -> None:
+        await fleet.stop()
+        self.exit(return_code=return_code)
 
     # ------------------------------------------------------------------------------------ actions
 
@@ -161,8 +185,11 @@ class QtuiApp(App):
             self.cancel_event.set()
             self.query_one(RunStatus).update("cancelling… (finished rounds are kept)")
 
-    def action_cancel_or_hint(self) -> None:
-        if self.running:
+    async def action_cancel_or_hint(self) -> None:
+        fleet = self.running_fleet()
+        if fleet is not None:
+            await fleet.stop()
+        elif self.running:
             self.action_cancel()
         else:
             self.notify("Nothing to cancel. q quits.")
@@ -327,7 +354,20 @@ class QtuiApp(App):
     async def action_quit(self) -> None:
         if self.cancel_event is not None:
             self.cancel_event.set()  # workers are killed within a second; the terminal is restored on exit
-        self.exit()
+        from tui.screens.fleet import FleetScreen
+
+        fleets = [s for s in self.screen_stack if isinstance(s, FleetScreen)]
+        for fleet in fleets:
+            await fleet.stop()  # no qtui left running on any host
+        self.exit(return_code=fleets[0].exit_code if self.fleet_only and fleets else None)
+
+    def action_fleet(self) -> None:
+        from tui.screens.fleet import FleetScreen
+
+        if self.running_fleet() is None:
+            self.push_screen(FleetScreen(None, self.settings))
+        else:
+            self.notify("A fleet run is in progress.", severity="warning")
 
     def on_unmount(self) -> None:
         # tmux (3.3) copies rows of the alternate screen into the shell's screen on exit when the pane grew
@@ -446,6 +486,7 @@ def run_app(args: argparse.Namespace) -> int:
 
         settings.routes = parse_routes(args.routes)
     app = make_app(settings=settings, theme=getattr(args, "theme", None), theme_file=getattr(args, "theme_file", None))
+    app.fleet_plan = getattr(args, "fleet_plan", None)
     app.run()  # returns once the run's thread has finished cleaning up (asyncio.run waits for it)
     if app.stopped_by is not None:
         say(stopped_line(app.stopped_by, app.stop_outcome))

@@ -30,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Why is int8 slow on this CPU? qtui detects the CPU's int8 features, benchmarks fp32 "
         "against every int8 route and explains the difference with numbers measured here. "
         "Without a subcommand it opens the terminal dashboard.",
-        epilog="Exit codes: 0 ok, 2 bad input, 129 hung up (SIGHUP), 130 interrupted (Ctrl-C), 143 terminated "
+        epilog="Exit codes: 0 ok, 2 bad input, 3 some `qtui fleet` hosts failed, 129 hung up (SIGHUP), "
+               "130 interrupted (Ctrl-C), 143 terminated "
                "(SIGTERM).",
     )
     from tui import __version__
@@ -48,7 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_routes(sub)
     _add_explain(sub)
     _add_export(sub)
+    _add_fleet(sub)
     return parser
+
+
+def _add_fleet(sub) -> None:
+    from tui.fleet_cli import add_fleet_parser
+
+    add_fleet_parser(sub).set_defaults(handler=cmd_fleet)
 
 
 def _add_export(sub) -> None:
@@ -131,10 +139,17 @@ def _add_bench(sub) -> None:
 
 
 def _add_compare(sub) -> None:
-    p = sub.add_parser("compare", help="show two saved reports side by side (two machines, or before/after)",
-                       description="Compare two qtui.report/1 JSON files route by route.")
-    p.add_argument("a", metavar="A.json")
-    p.add_argument("b", metavar="B.json")
+    p = sub.add_parser(
+        "compare", help="show saved reports side by side (machines, or before/after): the first is the reference",
+        description="Compare qtui.report/1 JSON files route by route, as pyperf compare_to and asv do: the first "
+        "report is the reference; each cell is the route's median sentences/s with its 95%% CI and, against the "
+        "reference, \"1.80× faster\" or \"1.25× slower\" only where the two CIs separate, else \"not "
+        "significant\"; ★ marks the fastest report per route; a closing row gives the geometric mean of the "
+        "ratios. A route a report lacks or could not run is shown as missing and listed, never as zero.",
+        epilog="Columns are named after the files (a fleet's <host>.json), or A, B, C… when names repeat. "
+               "Exit codes: 0 ok, 2 bad input (an unreadable or non-qtui report).")
+    p.add_argument("reports", nargs="+", metavar="REPORT.json", help="two or more reports; the first is the reference")
+    p.add_argument("--json", action="store_true", help="print qtui.compare/1 JSON for scripts instead of the table")
     p.set_defaults(handler=cmd_compare)
 
 
@@ -202,13 +217,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from tui.core.report import ReportError, compare, load_report
+    from tui.core.compare import compare_reports, format_comparison, labels_for
+    from tui.core.report import ReportError, load_report
 
+    if len(args.reports) < 2:
+        raise UserError("compare needs at least two reports (the first is the reference)")
     try:
-        a, b = load_report(args.a), load_report(args.b)
+        docs = [load_report(path) for path in args.reports]
     except ReportError as exc:
         raise UserError(str(exc)) from None
-    print(compare(a, b))
+    comparison = compare_reports(docs, labels_for(args.reports))
+    print(json.dumps(comparison.to_json(), indent=2) if args.json else format_comparison(comparison))
     return EXIT_OK
 
 
@@ -289,6 +308,18 @@ def cmd_export(args: argparse.Namespace) -> int:
     print(f"qtui: wrote {out} ({checked.spec.id}, {checked.threads} threads; measured: {describe(measured)})",
           file=sys.stderr)
     return EXIT_OK
+
+
+def cmd_fleet(args: argparse.Namespace) -> int:
+    from tui.fleet_cli import build_fleet_plan, run_headless
+
+    plan = build_fleet_plan(args)
+    if not sys.stdout.isatty():
+        return run_headless(plan)
+    from tui.app import run_app
+
+    args.fleet_plan = plan
+    return run_app(args)
 
 
 def cmd_routes(args: argparse.Namespace) -> int:

@@ -155,3 +155,27 @@ def build_plan(args: argparse.Namespace):
                 min_cosine=args.min_cosine, worker_env=worker_env, sweep_route=sweep_route,
                 layers=not getattr(args, "no_rescue", False), threads_sweep=tuple(threads_sweep),
                 kernels=getattr(args, "kernels", True))
+
+
+def run_options_argv(args: argparse.Namespace) -> list[str]:
+    """The run options in `args` that differ from their defaults, as a `qtui bench` command line (for a remote
+    qtui: the fleet passes the user's options on, and leaves the defaults to the qtui running there)."""
+    parser = QuietParser(prog="qtui")
+    add_run_options(parser)
+    argv: list[str] = []
+    for action in parser._actions:  # argparse has no public list of a parser's options
+        if not action.option_strings or action.dest == "help":
+            continue
+        value = getattr(args, action.dest, action.default)
+        if value == action.default:
+            continue
+        flag = action.option_strings[0]
+        if action.nargs == 0:  # store_true / store_false: the flag itself says it
+            argv.append(flag)
+        elif value == action.const:  # --threads-sweep alone means its default list
+            argv.append(flag)
+        elif isinstance(value, tuple):
+            argv += [flag, ",".join(map(str, value))]
+        else:
+            argv += [flag, str(value)]
+    return argv

@@ -141,7 +141,7 @@ async def test_e_exports_json_and_markdown_then_c_compares(tmp_path, monkeypatch
         await pilot.pause()
         await pilot.press("enter")  # the last export is pre-filled
         await pilot.pause()
-        assert "saved sent/s" in str(app.screen.query_one("#compare-result").render())
+        assert "saved sent/s (ref)" in str(app.screen.query_one("#compare-result").render())
 
 
 async def test_t_cycles_themes_and_remembers(tmp_path, monkeypatch):

@@ -35,3 +35,12 @@ def test_the_dashboard_paints_without_the_coordinator_or_pygments():
     result = run_python(f"import sys, tui.app\nprint([m for m in {later!r} if m in sys.modules])")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_ssh_loads_only_when_a_fleet_runs():
+    """`qtui --help` builds every parser, the fleet's included; the dashboard paints before any fleet runs."""
+    code = ("import sys, tui.cli, tui.app; tui.cli.build_parser()\n"
+            "print([m for m in ('asyncssh', 'asyncio', 'tui.core.fleet') if m in sys.modules])")
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
+    assert "asyncssh" not in result.stdout and "tui.core.fleet" not in result.stdout

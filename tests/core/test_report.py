@@ -3,11 +3,11 @@ import json
 import pytest
 
 from tests.synthetic import BASE, doc, route
+from tui.core.compare import compare_text
 from tui.core.report import (
     SCHEMA,
     ReportError,
     check_writable,
-    compare,
     format_summary,
     load_report,
     recommend_route,
@@ -47,9 +47,9 @@ def test_summary_and_markdown_show_every_route_and_reasons():
 def test_compare_two_runs():
     a = doc([BASE, route("x", 2.0, "faster", 0.995)], model="cpu A")
     b = doc([BASE, route("x", 3.0, "faster", 0.995), route("y", 1.5, "faster", 0.999)], model="cpu B")
-    text = compare(a, b)
-    assert "1.50×" in text  # B/A throughput ratio for x
-    assert "A: cpu A   B: cpu B" in text and "absent" in text
+    text = compare_text([a, b], ["A", "B"])
+    assert "A: cpu A   B: cpu B" in text
+    assert "B: not in the report" not in text and "A: not in the report: y" in text  # y: only B has it
 
 
 @pytest.mark.parametrize("content, phrase", [

@@ -1,6 +1,7 @@
 import pytest
 
 from benchmarks.tmux_terminal import Tmux, kill_server
+from tests.e2e.fleet_hosts import fleet  # noqa: F401  (a session fixture: three sshd, started once)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -181,6 +181,11 @@ def load_report(path: str) -> dict:
         raise ReportError(f"{path}: not text; pass a qtui report JSON file") from None
     except json.JSONDecodeError as exc:
         raise ReportError(f"{path}: not valid JSON (truncated?) at line {exc.lineno}") from None
+    return check_report(doc, path)
+
+
+def check_report(doc, path: str) -> dict:
+    """`doc` if it is a usable qtui.report/1 document, else a ReportError naming `path` (a file, or a host)."""
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
         found = doc.get("schema") if isinstance(doc, dict) else type(doc).__name__
         raise ReportError(f"{path}: not a {SCHEMA} report (schema: {found!r})")
@@ -435,33 +440,3 @@ def to_markdown(doc: dict) -> str:
                 lines += ["```python", a["recipe"].rstrip(), "```", ""]
     return "\n".join(lines)
 
-
-def compare(a: dict, b: dict, label_a: str = "A", label_b: str = "B") -> str:
-    """Two runs side by side: per route throughput and speedup, and what differs in the environment."""
-    ids = list(dict.fromkeys([r["id"] for r in a["routes"]] + [r["id"] for r in b["routes"]]))
-    by_a, by_b = {r["id"]: r for r in a["routes"]}, {r["id"]: r for r in b["routes"]}
-    rows = []
-    for rid in ids:
-        ra, rb = by_a.get(rid), by_b.get(rid)
-        tpa = ra["throughput"]["median"] if ra and ra.get("throughput") else None
-        tpb = rb["throughput"]["median"] if rb and rb.get("throughput") else None
-        ratio = f"{tpb / tpa:.2f}×" if tpa and tpb else "—"
-        rows.append([rid,
-                     f"{tpa:.1f}" if tpa else (ra["status"] if ra else "absent"),
-                     _speedup_text(ra) if ra else "—",
-                     f"{tpb:.1f}" if tpb else (rb["status"] if rb else "absent"),
-                     _speedup_text(rb) if rb else "—",
-                     ratio])
-    headers = ["route", f"{label_a} sent/s", f"{label_a} speedup", f"{label_b} sent/s", f"{label_b} speedup",
-               f"{label_b}/{label_a}"]
-    lines = [format_table(headers, rows), ""]
-    for key, get in [("CPU", lambda d: d["env"]["cpu"].get("model")),
-                     ("features", lambda d: " ".join(d["env"]["cpu"].get("features", []))),
-                     ("threads", lambda d: d["env"].get("threads")), ("torch", lambda d: d["env"].get("torch")),
-                     ("model", lambda d: d["workload"].get("model")), ("texts", lambda d: d["workload"].get("texts")),
-                     ("batch size", lambda d: d["workload"].get("batch_size"))]:
-        va, vb = get(a), get(b)
-        lines.append(f"{key:<11} {va}" if va == vb else f"{key:<11} {label_a}: {va}   {label_b}: {vb}")
-    lines += ["", f"{label_a} recommends {a['recommendation']['route']}; {label_b} recommends "
-              f"{b['recommendation']['route']}."]
-    return "\n".join(lines)

@@ -8,7 +8,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from tui.core.report import ReportError, compare, load_report
+from tui.core.compare import compare_text
+from tui.core.report import ReportError, load_report
 
 
 class CompareScreen(ModalScreen):
@@ -34,7 +35,6 @@ class CompareScreen(ModalScreen):
             out.update(f"[b]Cannot compare:[/b] {exc}")
             return
         if self.current is None:
-            out.update("No run in this session yet: the saved report alone —\n\n" + compare(saved, saved, "saved",
-                                                                                           "saved"))
+            out.update("No run in this session yet: the saved report alone —\n\n" + compare_text([saved], ["saved"]))
             return
-        out.update(compare(saved, self.current, "saved", "now"))
+        out.update(compare_text([saved, self.current], ["saved", "now"]))

@@ -1,0 +1,52 @@
+"""`qtui fleet` refuses bad input in one line, exit 2, before connecting anywhere; a hosts file adds hosts."""
+
+import argparse
+import subprocess
+import sys
+
+import pytest
+
+from tui.errors import UserError
+from tui.fleet_cli import build_fleet_plan
+from tui.options import QuietParser
+
+
+@pytest.mark.parametrize("args, phrase", [
+    ([], "fleet needs at least one HOST"),
+    (["web-1", "web-1"], "host given more than once: web-1"),
+    (["web-1", "-F", "/no/such/ssh_config"], "-F /no/such/ssh_config: not a readable file"),
+    (["web-1", "--hosts-file", "/no/such/hosts"], "--hosts-file /no/such/hosts"),
+    (["web-1", "--routes", "torch-int4"], "unknown route torch-int4"),
+    (["web-1", "--out", "/proc/version"], "--out /proc/version: exists and is not a directory"),
+    (["web-1", "--rounds", "0"], "must be 1 or more"),
+])
+def test_bad_input_is_one_line_exit_2_and_nothing_connects(tmp_path, args, phrase):
+    result = subprocess.run([sys.executable, "-m", "tui", "fleet", *args, "--connect-timeout", "1"],
+                            capture_output=True, text=True, timeout=30, cwd=tmp_path)  # cwd: where a default --out goes
+    assert result.returncode == 2, result.stderr
+    assert phrase in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr and not list(tmp_path.iterdir())  # no output folder either
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    from tui.fleet_cli import add_fleet_parser
+
+    sub = QuietParser(prog="qtui").add_subparsers(parser_class=QuietParser)
+    return add_fleet_parser(sub).parse_args(list(argv))
+
+
+def test_a_hosts_file_adds_hosts_after_the_command_lines(tmp_path):
+    hosts = tmp_path / "hosts"
+    hosts.write_text("# the new generation\nweb-2\n\n  db@web-3   # a comment\n")
+    plan = build_fleet_plan(parse("web-1", "--hosts-file", str(hosts), "--out", str(tmp_path / "out"),
+                                  "--rounds", "5", "--remote-qtui", "~/venv/bin/qtui"))
+    assert plan.hosts == ("web-1", "web-2", "db@web-3")
+    assert plan.bench_args == ("--rounds", "5") and plan.remote_qtui == "~/venv/bin/qtui"
+    assert (tmp_path / "out").is_dir() and plan.ssh_config is None
+
+
+def test_a_host_in_both_places_is_refused(tmp_path):
+    hosts = tmp_path / "hosts"
+    hosts.write_text("web-1\n")
+    with pytest.raises(UserError, match="more than once: web-1"):
+        build_fleet_plan(parse("web-1", "--hosts-file", str(hosts), "--out", str(tmp_path / "out")))
