@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import ROOT
 
 RUN = ["bench", "--num-texts", "16", "--batch-size", "8", "--rounds", "50", "--time-budget", "60", "--threads", "1",
-       "--routes", "torch-fp32,torch-qint8-x86", "--no-rescue"]  # a worker per route: no mix added
+       "--routes", "torch-fp32,torch-qint8-x86", "--quick"]  # a worker per route: no mix added
 
 
 @pytest.mark.slow

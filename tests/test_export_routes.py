@@ -39,7 +39,7 @@ def measured(tmp_path_factory):
     env = dict(os.environ, QTUI_CACHE_DIR=str(where / "cache"))
     result = subprocess.run([sys.executable, "-m", "tui", "bench", "--routes", ",".join(ROUTES), "--num-texts",
                              str(NUM_TEXTS), "--batch-size", str(BATCH), "--threads", str(THREADS), "--rounds", "3",
-                             "--time-budget", "5", "--no-rescue", "--json", str(where / "r.json")],
+                             "--time-budget", "5", "--quick", "--json", str(where / "r.json")],
                             capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     return where, env, json.loads((where / "r.json").read_text())

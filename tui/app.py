@@ -137,6 +137,17 @@ class QtuiApp(App):
             return
         self.exit(return_code=exit_code(signum))
 
+    # Keys that act on the dashboard under the fleet screen: off while it is on top (they would start a hidden run).
+    DASHBOARD_ACTIONS = frozenset({"bench", "choose_routes", "settings", "cancel", "export", "export_route", "kernels",
+                                   "compare", "threads", "fleet", "layers"})
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        from tui.screens.fleet import FleetScreen
+
+        if action in self.DASHBOARD_ACTIONS and isinstance(self.screen, FleetScreen):
+            return False
+        return True
+
     def running_fleet(self):
         """The fleet screen whose remote runs are going, if any."""
         from tui.screens.fleet import FleetScreen

@@ -101,6 +101,10 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                    help="skip the kernels capture: after the timed rounds qtui normally runs one batch per route "
                         "with oneDNN/MKL verbose logging, an ONNX Runtime profile or OpenVINO's runtime model to "
                         "report which kernels ran (never during the timed rounds)")
+    p.add_argument("--quick", action="store_true",
+                   help="the numbers only: speed-ups, CIs and cosines, without the passes that feed the diagnosis "
+                        "(profile, batch invariance, kernels capture, GEMM ceilings) or the rescue; for scripts and "
+                        "CI (the advice has less to go on)")
 
 
 def default_options() -> argparse.Namespace:
@@ -153,8 +157,15 @@ def build_plan(args: argparse.Namespace):
     return Plan(model=model, workload=workload, routes=tuple(routes), cpu=cpu, batch_size=args.batch_size,
                 threads=threads, max_rounds=args.rounds, time_budget_s=args.time_budget,
                 min_cosine=args.min_cosine, worker_env=worker_env, sweep_route=sweep_route,
-                layers=not getattr(args, "no_rescue", False), threads_sweep=tuple(threads_sweep),
-                kernels=getattr(args, "kernels", True))
+                threads_sweep=tuple(threads_sweep), **passes(args))
+
+
+def passes(args: argparse.Namespace) -> dict[str, bool]:
+    """Which passes besides the timed rounds run: all by default; --no-rescue, --no-kernels and --quick drop some."""
+    quick = getattr(args, "quick", False)
+    return {"profile": not quick, "invariance": not quick, "ceilings": not quick,
+            "kernels": getattr(args, "kernels", True) and not quick,
+            "layers": not getattr(args, "no_rescue", False) and not quick}
 
 
 def run_options_argv(args: argparse.Namespace) -> list[str]:

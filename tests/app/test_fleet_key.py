@@ -24,6 +24,12 @@ async def test_f_opens_the_fleet_screen_and_a_bad_host_fails_in_its_row(tmp_path
                 break
         row = screen.rows["nosuchhost.invalid"]
         assert row.failed and "cannot resolve nosuchhost.invalid" in row.failed
+        # The reason is on the screen, not only in a passing notification.
+        assert "cannot resolve nosuchhost.invalid" in str(screen.query_one("#fleet-compare").render())
+        # The dashboard's keys are off under the fleet screen: b would start a hidden local run.
+        await pilot.press("b")
+        await pilot.pause()
+        assert not app.running and app.check_action("bench", ()) is False
         assert screen.exit_code == 3
         assert "0 of 1 hosts done, 1 failed" in str(screen.query_one("#fleet-status").render())
         await pilot.press("escape")

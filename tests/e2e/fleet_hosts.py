@@ -18,7 +18,7 @@ from benchmarks.ssh_server import SSHServer, SSHServerError
 
 ROOT = Path(__file__).resolve().parents[2]
 QTUI = Path(sys.executable).parent / "qtui"
-TINY = ["--num-texts", "8", "--rounds", "2", "--threads", "1", "--no-rescue", "--no-kernels"]
+TINY = ["--num-texts", "8", "--rounds", "2", "--threads", "1", "--quick"]  # the numbers are what the fleet moves
 TWO_ROUTES = ["--routes", "torch-fp32,torch-qint8-x86"]
 FP32_ONLY = ["--routes", "torch-fp32"]  # where the test is about the fleet, not the comparison: fewer workers
 

@@ -18,7 +18,7 @@ from benchmarks.tmux_terminal import QTUI, Tmux
 
 pytestmark = pytest.mark.slow
 
-RUN = f"{QTUI} --routes torch-fp32,torch-qint8-x86 --num-texts 16 --rounds 20 --time-budget 60 --threads 1 --no-rescue"
+RUN = f"{QTUI} --routes torch-fp32,torch-qint8-x86 --num-texts 16 --rounds 20 --time-budget 60 --threads 1 --quick"
 # What tmux knows about the pane's modes; each must be back to a plain shell's value once qtui has exited.
 RESTORED = {"alternate_on": "0", "cursor_flag": "1", "insert_flag": "0", "keypad_flag": "0",
             "keypad_cursor_flag": "0", "mouse_any_flag": "0", "mouse_all_flag": "0", "mouse_standard_flag": "0",

@@ -41,3 +41,17 @@ def test_fleet_screen_at_160x48_runs_to_the_comparison(fleet, tmux, tmp_path):
     t.wait_for("EXITED-0", 20)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["host-a.json", "host-b.json"]
     assert "Traceback" not in t.seen
+
+
+def test_hosts_that_fail_say_why_on_the_screen_at_80x24(tmux, tmp_path):
+    """Each reason stays on the screen under the table, not only in a notification that fades."""
+    from benchmarks.tmux_terminal import QTUI
+
+    (tmp_path / "cfg").write_text("Host 127.0.0.1\n  Port 9\n")  # the discard port: nothing listens there
+    t = tmux(f"{QTUI} fleet nosuchhost.invalid 127.0.0.1 --routes torch-fp32 --connect-timeout 3 --out out -F cfg",
+             size=(80, 24))
+    screen = t.wait_for("0 of 2 hosts done, 2 failed", 30)
+    assert "│nosuchhost.invalid: failed — cannot resolve" in screen and "│127.0.0.1: failed — " in screen
+    t.keys("q")
+    t.wait_for("EXITED-3", 20)
+    assert "Traceback" not in t.seen

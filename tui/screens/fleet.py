@@ -19,6 +19,8 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from tui.core.fleet_view import HEADERS, HostRow, summary, update
 
+WAITING = "The hosts × routes comparison appears here as hosts finish."
+
 
 class FleetEvent(Message):
     """A fleet core event (HostStage, HostDetected, HostProgress, HostFinished, HostFailed)."""
@@ -64,7 +66,7 @@ class FleetScreen(Screen):
                         id="fleet-hosts")
         yield DataTable(id="fleet-table", cursor_type="row", zebra_stripes=True)
         with ScrollableContainer(id="fleet-compare-box"):
-            yield Static("", id="fleet-compare", markup=False)
+            yield Static(WAITING, id="fleet-compare", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -138,7 +140,16 @@ class FleetScreen(Screen):
             self._status(f"{head}: {done} of {len(self.rows)} hosts done, {len(failed)} failed · reports in "
                          f"{self.plan.out_dir} · esc back, q quits")
         text = summary(list(self.rows.values()), self.reports).split("\n\n", 1)
-        self.query_one("#fleet-compare", Static).update(text[1] if len(text) > 1 else "")
+        self._compare(text[1] if len(text) > 1 else WAITING)
+
+    def _compare(self, text: str) -> None:
+        """The comparison, as wide as its longest line (the box scrolls sideways): set here because an auto-width
+        Static kept the width of its first text after updates in a real terminal (Textual 8.2)."""
+        from rich.cells import cell_len
+
+        widget = self.query_one("#fleet-compare", Static)
+        widget.styles.width = max(cell_len(line) for line in text.splitlines())
+        widget.update(text)
 
     def _status(self, text: str) -> None:
         self.query_one("#fleet-status", Static).update(text)
