@@ -11,6 +11,7 @@ OpenVINO's converter send telemetry unless told not to.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import secrets
@@ -247,11 +248,18 @@ class MixedBuild:
                  fallback_texts: list[str]) -> None:
         candidates = candidates_for(len(calibration_texts))
         self.candidate = next((c for c in candidates if c.name == chosen), candidates[0])
-        fit, held_out = split_held_out(list(calibration_texts), candidates)
+        self.fit, held_out = split_held_out(list(calibration_texts), candidates)
         self.fp32_xml, self.model_dir = fp32_xml, model_dir
-        self.samples = calibration_samples(model_dir, ir_input_names(fp32_xml), fit)
-        self.nodes = ir_nodes(fp32_xml)
         self.score_texts = held_out or list(fallback_texts)
+
+    # Read on the first build: a mix from the caches (the artefact and the kept layers known) needs neither.
+    @functools.cached_property
+    def samples(self) -> list[dict]:
+        return calibration_samples(self.model_dir, ir_input_names(self.fp32_xml), self.fit)
+
+    @functools.cached_property
+    def nodes(self) -> list[tuple[str, str, list[str]]]:
+        return ir_nodes(self.fp32_xml)
 
     def quantize(self, keep_float: tuple[str, ...]):
         ignored, missing = nodes_computing(keep_float, self.nodes)

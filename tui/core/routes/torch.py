@@ -141,12 +141,14 @@ def _prepare_mixed(spec: RouteSpec, model, ctx: PrepareContext) -> TorchRunner:
         reference[:] = reference or [encode(model)]
         return mean_cosine(reference[0], encode(st_model))
 
+    compared: dict[str, object] = {}  # the two builds refine timed, by kept dtype: the chosen one is the route
+
     def refine(mix: rescue.Mix) -> rescue.Mix:
         if not mix.kept_fp32 or not worker_cpu().has_bf16_hardware:
             return mix
-        as_fp32, as_bf16 = quantized(mix.kept_fp32), quantized(mix.kept_fp32, "bf16")
-        return rescue.prefer_bf16(mix, lambda: encode(as_fp32), lambda: encode(as_bf16), cosine(as_bf16),
-                                  ctx.min_cosine)
+        compared.update({dtype: quantized(mix.kept_fp32, dtype) for dtype in ("fp32", "bf16")})
+        return rescue.prefer_bf16(mix, lambda: encode(compared["fp32"]), lambda: encode(compared["bf16"]),
+                                  cosine(compared["bf16"]), ctx.min_cosine)
 
     facts = {"kept_fp32": list(ctx.keep_fp32), "kept": len(ctx.keep_fp32), "linear_layers": len(names),
              "kept_dtype": ctx.kept_dtype}
@@ -158,7 +160,7 @@ def _prepare_mixed(spec: RouteSpec, model, ctx: PrepareContext) -> TorchRunner:
         except rescue.NoMixReachesIt as exc:
             raise RouteUnavailable(f"no mix reaches cosine {ctx.min_cosine}: {exc}") from None
         ctx.keep_fp32, ctx.kept_dtype, facts = mix.kept_fp32, mix.kept_dtype, rescue.mix_facts(mix, hit)
-    mixed = quantized(ctx.keep_fp32, ctx.kept_dtype)
+    mixed = compared.get(ctx.kept_dtype) or quantized(ctx.keep_fp32, ctx.kept_dtype)
     return TorchRunner(mixed, torch.get_num_threads(), {"engine": torch.backends.quantized.engine, **facts})
 
 
