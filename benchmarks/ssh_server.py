@@ -69,6 +69,7 @@ class SSHServer:
                 "PubkeyAuthentication yes", "PermitRootLogin prohibit-password", "StrictModes no",
                 "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no",
                 "PrintMotd no", "PrintLastLog no", "UseDNS no", "PermitUserEnvironment no",
+                "Subsystem sftp internal-sftp",  # qtui fleet copies a user's --task file over SFTP
                 "X11Forwarding no", "AllowTcpForwarding no", "AllowAgentForwarding no", "LogLevel INFO",
                 "MaxStartups 30", ""]))
             check = subprocess.run([sshd, "-t", "-f", str(config)], capture_output=True, text=True)

@@ -5,8 +5,9 @@ from tui.core.report import SCHEMA, recommend_route
 ENGINES = ("qnnpack", "x86", "fbgemm", "onednn")
 
 
-def route(rid, point=None, verdict=None, cosine=None, status="ok", ci=None, profile=None, base_tp=100.0):
-    """A route entry; backend/dtype/engine/granularity are derived from the id like qtui's registry does."""
+def route(rid, point=None, verdict=None, cosine=None, status="ok", ci=None, profile=None, base_tp=100.0, kept=None):
+    """A route entry; backend/dtype/engine/granularity are derived from the id like qtui's registry does.
+    `kept`: (point, lo, hi) of the share of fp32's task score it keeps, for reports with a task."""
     backend = {"ort": "onnxruntime", "openvino": "openvino", "torchao": "torchao"}.get(rid.split("-")[0], "torch")
     engine = next((e for e in ENGINES if f"-{e}" in rid), None)
     granularity = "per-channel" if rid.endswith("perchannel") or backend != "torch" else (
@@ -23,7 +24,13 @@ def route(rid, point=None, verdict=None, cosine=None, status="ok", ci=None, prof
             if point else None,
             "accuracy": {"cosine_mean": cosine, "cosine_min": cosine, "topk_overlap": 1.0, "spearman": 1.0}
             if cosine else None,
-            "size_mb": 10.0, "peak_rss_mb": 500.0, "prepare_s": 1.0, "profile": profile}
+            "size_mb": 10.0, "peak_rss_mb": 500.0, "prepare_s": 1.0, "profile": profile,
+            "task": {"score": 0.8 * kept[0], "ci95": [0.78 * kept[0], 0.82 * kept[0]], "metrics": {},
+                     "kept": {"point": kept[0], "ci95": [kept[1], kept[2]]}} if kept else None}
+
+
+STSB_TASK = {"name": "stsb", "kind": "pairs", "metric": "spearman", "n": 1379, "source": "STS-B test split",
+             "split": "test"}
 
 
 def fp32_profile(linear_ms=70.0, total_ms=100.0):
@@ -40,7 +47,7 @@ def int8_profile(linear_ms=25.0, quantize_ms=3.0, rest_ms=20.0):
 
 
 def doc(routes, *, model="cpu A", threads=2, batch_size=32, mean_tokens=20.0, noise=None, sweep=None,
-        min_cosine=0.99, cpu=None, threads_sweep=None):
+        min_cosine=0.99, cpu=None, threads_sweep=None, task=None, max_task_loss=None):
     """A report; `cpu` (a CpuProfile) is recorded in env.cpu as qtui bench records it."""
     d = {"schema": SCHEMA, "created": "2026-11-24T00:00:00+00:00", "wall_s": 10, "rounds": 10,
          "stop_reason": "converged",
@@ -50,11 +57,13 @@ def doc(routes, *, model="cpu A", threads=2, batch_size=32, mean_tokens=20.0, no
          "workload": {"model": "m", "texts": 128, "batch_size": batch_size, "mean_tokens": mean_tokens},
          "baseline": "torch-fp32", "min_cosine": min_cosine, "routes": routes,
          "baseline_noise": noise, "advice": []}
+    if task:
+        d["task"], d["max_task_loss"] = task, max_task_loss
     if sweep:
         d["sweep"] = sweep
     if threads_sweep:
         d["threads_sweep"] = threads_sweep
-    d["recommendation"] = recommend_route(routes, min_cosine)
+    d["recommendation"] = recommend_route(routes, min_cosine, task=task, max_task_loss=max_task_loss)
     return d
 
 

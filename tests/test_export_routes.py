@@ -10,6 +10,7 @@ the venv's site-packages, and the script runs from the exported folder, outside 
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 import sysconfig
@@ -19,6 +20,9 @@ import numpy as np
 import pytest
 
 from tests.conftest import ROOT
+from tui.core.cpu import detect
+from tui.core.routes import ROUTES as SPECS
+from tui.core.routes.onnx import wants_reduce_range
 
 pytestmark = pytest.mark.slow
 ROUTES = ("torch-qint8-x86", "torch-qint8-x86-perchannel", "ort-qint8", "openvino-int8")
@@ -60,7 +64,6 @@ def isolated_encode(folder: Path, texts: list[str]) -> np.ndarray:
 def qtui_route_output(route_id: str, cache: Path, texts: list[str]) -> np.ndarray:
     """The route as the benchmark's worker builds and runs it (same cache, so the same model file)."""
     from tui.core.models import resolve_model
-    from tui.core.routes import ROUTES as SPECS
     from tui.core.routes import PrepareContext, prepare
     from tui.core.workload import make_workload
 
@@ -112,6 +115,31 @@ def test_exported_route_runs_without_qtui_and_matches_what_was_measured(measured
     assert abs(float(row_cosines(vectors, fp32).mean()) - measured_cosine) <= 0.001
 
 
+def test_the_short_recipe_the_terminal_prints_runs_as_printed(measured):
+    """`qtui explain` and `qtui bench` print `$ qtui export ROUTE --out ROUTE` and the Python that loads the folder:
+    the command run as given from an empty directory, then those lines where qtui cannot be imported."""
+    from tui.core.recipes import recipe_for
+
+    where, env, report = measured
+    short = recipe_for("ort-qint8", report["workload"]["model"], THREADS).short
+    (command,) = [line.removeprefix("$ ") for line in short.splitlines() if line.startswith("$ ")]
+    words = shlex.split(command, comments=True)
+    assert words[0] == "qtui"
+    folder = where / "short-recipe"
+    folder.mkdir()
+    result = subprocess.run([sys.executable, "-m", "tui", *words[1:]], capture_output=True, text=True, cwd=folder,
+                            env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    script = folder / "service.py"
+    script.write_text("\n".join(line for line in short.splitlines() if not line.startswith("$ "))
+                      + "\nprint(vectors.shape)\n")
+    site_only = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "QTUI"))}
+    ran = subprocess.run([sys.executable, "-S", "-c", ISOLATED_MAIN, str(script)], capture_output=True, text=True,
+                         cwd=folder, env={**site_only, "PYTHONPATH": sysconfig.get_paths()["purelib"]}, timeout=300)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert ran.stdout.strip() == "(1, 384)"
+
+
 def test_the_isolated_python_really_cannot_import_qtui(tmp_path):
     """The check the acceptance runs in: -S with only site-packages on the path; without -S, qtui imports."""
     env = {"PYTHONPATH": sysconfig.get_paths()["purelib"], "PATH": os.environ.get("PATH", "")}
@@ -141,13 +169,19 @@ def test_for_a_server_without_vnni_builds_reduce_range_and_says_it_was_not_measu
     assert manifest["artefact"]["reduce_range"] is True and manifest["artefact"]["quantization"]["reduce_range"]
     assert manifest["cpu"]["needs"] == [] and manifest["cpu"]["built_for"]["model"].startswith("Intel")
     assert manifest["runtime"]["threads"] == manifest["cpu"]["built_for"]["physical_cores"]
-    assert manifest["measured"] == "not measured" and "reduce_range" in manifest["measured_note"]
-    # A different file from the one measured here (full-range weights), yet close to fp32.
     here = json.loads(subprocess.run([sys.executable, "-m", "tui", "export", "ort-qint8", "--out",
                                       str(where / "here"), "--no-measure"], capture_output=True, text=True,
                                      cwd=ROOT, env=env, timeout=600).returncode == 0 and
                       (where / "here" / "qtui-export.json").read_text())
-    assert here["artefact"]["sha256"] != manifest["artefact"]["sha256"]
+    if wants_reduce_range(SPECS["ort-qint8"], detect()):
+        # This host lacks VNNI too: its run built (and measured) the same 7-bit file the Haswell gets.
+        assert here["artefact"]["reduce_range"] is True and here["artefact"]["sha256"] == manifest["artefact"]["sha256"]
+        assert isinstance(manifest["measured"], dict) and manifest["measured"]["speedup_vs_torch_fp32"] > 0
+    else:
+        # A different file from the one measured here (full-range weights), and said to be unmeasured.
+        assert manifest["measured"] == "not measured" and "reduce_range" in manifest["measured_note"]
+        assert here["artefact"]["reduce_range"] is False
+        assert here["artefact"]["sha256"] != manifest["artefact"]["sha256"]
     assert "Built for Intel" in (folder / "README.md").read_text()
 
 

@@ -24,6 +24,8 @@ class Backend(Protocol):
 
     def export(self, request, say: Callable[[str], None]): ...
 
+    def prune_cache(self) -> str | None: ...
+
 
 class LiveBackend:
     def detect(self) -> Detection:
@@ -56,3 +58,9 @@ class LiveBackend:
             return write(check(request), say)
         except ExportError as exc:
             raise UserError(str(exc)) from None
+
+    def prune_cache(self) -> str | None:
+        """After a finished run: the cache pruned to its cap (QTUI_CACHE_MAX_SIZE); one line when it removed some."""
+        from tui.cache_cli import prune_after_run
+
+        return prune_after_run()

@@ -50,7 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_explain(sub)
     _add_export(sub)
     _add_fleet(sub)
+    _add_cache(sub)
     return parser
+
+
+def _add_cache(sub) -> None:
+    from tui.cache_cli import add_cache_parser, cmd_cache
+
+    add_cache_parser(sub).set_defaults(handler=cmd_cache)
 
 
 def _add_fleet(sub) -> None:
@@ -106,9 +113,14 @@ def _add_export(sub) -> None:
 def _add_explain(sub) -> None:
     p = sub.add_parser("explain", help="the advice for a saved report (made here or on a server)",
                        description="Diagnose a saved qtui.report/1 JSON: why int8 was slow or fast there, each "
-                       "cause with the number it rests on, the fix, its expected effect and a recipe. The CPU "
-                       "facts come from the report, so a report made on a server is explained for that server.")
+                       "cause with the number it rests on, the fix, its expected effect and the shortest code "
+                       "that reproduces the route it points at (the `qtui export` command and the lines that load "
+                       "the folder, or a few lines of torch). The CPU facts come from the report, so a report made "
+                       "on a server is explained for that server.")
     p.add_argument("report", metavar="REPORT.json")
+    p.add_argument("--recipes", action="store_true",
+                   help="print every recipe in full (an exported route's whole encode.py), as the Markdown report "
+                        "and the dashboard's Enter show them")
     p.add_argument("--markdown", metavar="PATH", help="also write the Markdown report with the advice")
     p.add_argument("--json", action="store_true", help="print the advice as JSON")
     p.set_defaults(handler=cmd_explain)
@@ -187,6 +199,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
                 check_writable(path)
     except ReportError as exc:
         raise UserError(str(exc)) from None
+    from tui.cache_cli import cap_or_error, prune_after_run
+
+    cap_or_error()  # a bad QTUI_CACHE_MAX_SIZE stops here, before any work, not after the run
     plan = build_plan(args)
     for warning in plan.workload.warnings:
         print(f"qtui: warning: {warning}", file=sys.stderr)
@@ -202,17 +217,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
     doc = build_document(result)
     from tui.core.report_history import remember
 
-    remember(doc)  # for `qtui export`, which quotes the latest measurement of a route
+    saved = remember(doc)  # for `qtui export`, which quotes the latest measurement of a route
     if args.json == "-":
         print(json.dumps(doc, indent=2))
-    else:
-        print(format_summary(doc))
+    else:  # the summary names a report file its commands can read: --json's, else the one just saved
+        print(format_summary(doc, args.json or (str(saved) if saved else "REPORT.json")))
     if args.json and args.json != "-":
         write_atomic(args.json, json.dumps(doc, indent=2) + "\n")
         print(f"qtui: wrote {args.json}", file=sys.stderr)
     if args.markdown:
         write_atomic(args.markdown, to_markdown(doc))
         print(f"qtui: wrote {args.markdown}", file=sys.stderr)
+    pruned = prune_after_run(plan.cache_root)
+    if pruned:
+        print(f"qtui: {pruned}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -239,6 +257,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         check_writable,
         format_advice,
         format_roofline,
+        format_task,
         format_threads_sweep,
         load_report,
         report_cpu,
@@ -257,11 +276,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(doc["advice"], indent=2))
     else:
-        print(format_advice(doc["advice"], recipes=True, finding=doc["finding"]))
+        print(format_advice(doc["advice"], recipes=args.recipes, finding=doc["finding"], report=args.report))
         if doc.get("roofline"):
             print("\n" + format_roofline(doc["roofline"], doc["routes"], cpu))
         if doc.get("threads_sweep"):
             print("\n" + format_threads_sweep(doc["threads_sweep"]))
+        if doc.get("task"):
+            print("\n" + format_task(doc))
     if args.markdown:
         write_atomic(args.markdown, to_markdown(doc))
         print(f"qtui: wrote {args.markdown}", file=sys.stderr)
@@ -335,8 +356,10 @@ def cmd_routes(args: argparse.Namespace) -> int:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
+    from tui.cache_cli import cap_or_error
     from tui.core.routes import RouteError, parse_routes
 
+    cap_or_error()  # pruned to it after each run: a bad QTUI_CACHE_MAX_SIZE stops here, in one line
     try:
         parse_routes(args.routes)
     except RouteError as exc:

@@ -5,6 +5,7 @@ same core (tui/core/fleet.py) instead."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -12,7 +13,10 @@ import time
 from pathlib import Path
 
 from tui.errors import EXIT_OK, EXIT_SOME_HOSTS_FAILED, UserError
-from tui.options import add_run_options, run_options_argv
+from tui.options import add_run_options, positive_float, run_options_argv
+
+KEEPALIVE_S = 15.0  # --keepalive-interval's default, a common ServerAliveInterval
+KEEPALIVE_COUNT = 3  # unanswered keep-alives before a silent host is given up, as ssh's ServerAliveCountMax
 
 EPILOG = ("Each host needs sshd and qtui (`pip install qtui-bench`); run options such as --model and --texts name "
           "paths on the host. Host keys are checked against known_hosts (as ssh_config says: UserKnownHostsFile); "
@@ -41,10 +45,17 @@ def add_fleet_parser(sub) -> argparse.ArgumentParser:
                    help="the command that runs qtui on the hosts (default: qtui on the login PATH), e.g. "
                         "~/venv/bin/qtui or 'env QTUI_CACHE_DIR=/scratch/qtui qtui'; one simple command (no ; or "
                         "&&), since the stop signal goes to the process it starts")
-    p.add_argument("--out", metavar="DIR", help="where the <host>.json reports go (created; default "
-                                                "./qtui-fleet-YYYYmmdd-HHMMSS)")
+    p.add_argument("--out", metavar="DIR", help="where the <host>.json reports go (default "
+                                                "./qtui-fleet-YYYYmmdd-HHMMSS); created with the first report, so "
+                                                "a fleet in which every host failed leaves no empty folder")
     p.add_argument("--connect-timeout", type=float, default=15.0, metavar="SECONDS",
                    help="give up on a host that does not complete the SSH handshake in time (default 15)")
+    p.add_argument("--keepalive-interval", type=positive_float, default=KEEPALIVE_S, metavar="SECONDS",
+                   help=f"after SECONDS without a byte from a host, send it an SSH keep-alive (as ssh's "
+                        f"ServerAliveInterval); {KEEPALIVE_COUNT} unanswered in a row and the host fails as "
+                        f"`no answer for N s` (N = {KEEPALIVE_COUNT + 1} × SECONDS) while the others go on, so a "
+                        f"frozen or cut-off host cannot hang the fleet (default {KEEPALIVE_S:g}, so "
+                        f"{(KEEPALIVE_COUNT + 1) * KEEPALIVE_S:g} s of silence)")
     add_run_options(p)
     return p
 
@@ -70,8 +81,9 @@ def _hosts(args: argparse.Namespace) -> tuple[str, ...]:
 
 def build_fleet_plan(args: argparse.Namespace):
     """Everything checked before any connection: hosts, -F, the output folder, the route ids."""
-    from tui.core.fleet import FleetPlan, report_name
+    from tui.core.fleet import FleetPlan, report_name, task_path
     from tui.core.routes import RouteError, parse_routes
+    from tui.core.tasks import TaskError, load_task
 
     hosts = _hosts(args)
     names = [report_name(h) for h in hosts]
@@ -83,20 +95,36 @@ def build_fleet_plan(args: argparse.Namespace):
         raise UserError("--connect-timeout must be a positive number of seconds")
     try:
         parse_routes(args.routes)
-    except RouteError as exc:
+        if args.task:  # checked here, so a bad file stops the fleet before any connection
+            load_task(args.task)
+    except (RouteError, TaskError) as exc:
         raise UserError(str(exc)) from None
     out = Path(args.out or time.strftime("qtui-fleet-%Y%m%d-%H%M%S"))
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out}: exists and is not a directory")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"--out {out}: cannot create it ({exc.strerror})") from None
-    if not os.access(out, os.W_OK):
-        raise UserError(f"--out {out}: not writable")
+    check_out_dir(out)
     return FleetPlan(hosts=hosts, out_dir=out, bench_args=tuple(run_options_argv(args)),
                      remote_qtui=args.remote_qtui, ssh_config=(args.ssh_config,) if args.ssh_config else None,
-                     connect_timeout=args.connect_timeout)
+                     connect_timeout=args.connect_timeout, keepalive_interval=args.keepalive_interval,
+                     keepalive_count_max=KEEPALIVE_COUNT, task_file=task_path(args.task))
+
+
+def check_out_dir(out: Path) -> None:
+    """Before any connection, that --out can hold the reports. The fleet makes the folder with its first report (so
+    one in which every host failed leaves nothing), so a missing folder is made here only to prove it can be, then
+    removed again with any parents made for it."""
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out}: exists and is not a directory")
+    if out.is_dir():
+        if not os.access(out, os.W_OK):
+            raise UserError(f"--out {out}: not writable")
+        return
+    missing = [p for p in (out, *out.parents) if not p.exists()]  # deepest first: the order to remove them in
+    try:
+        out.mkdir(parents=True)
+    except OSError as exc:
+        raise UserError(f"--out {out}: cannot create it ({exc.strerror})") from None
+    for made in missing:
+        with contextlib.suppress(OSError):  # something else put a file there meanwhile: then it is not ours to remove
+            made.rmdir()
 
 
 class FleetPrinter:
@@ -144,7 +172,7 @@ def run_headless(plan) -> int:
     import asyncio  # here, not at the top: `qtui --help` builds this parser and stays instant
 
     from tui.core.fleet import run_fleet
-    from tui.core.fleet_view import summary
+    from tui.core.fleet_view import summary, where_saved
     from tui.stop_signals import STOP_SIGNALS, exit_code, say, stopped_line
 
     printer = FleetPrinter(plan.hosts)
@@ -173,10 +201,12 @@ def run_headless(plan) -> int:
         outcomes = asyncio.run(main())
     except asyncio.CancelledError:
         signum = stopped[0] if stopped else signal.SIGINT
-        say(stopped_line(signum, f"every remote run stopped; reports already saved stay in {plan.out_dir}"))
+        saved = f"reports already saved stay in {plan.out_dir}" if printer.reports else "no report saved"
+        say(stopped_line(signum, f"every remote run stopped; {saved}"))
         return exit_code(signum)
     print(summary(list(printer.rows.values()), printer.reports))
     failed = [h for h, why in outcomes.items() if why]
-    print(f"qtui fleet: {len(plan.hosts) - len(failed)} of {len(plan.hosts)} hosts finished; reports in "
-          f"{plan.out_dir}" + (f"; failed: {', '.join(failed)}" if failed else ""), file=sys.stderr)
+    print(f"qtui fleet: {len(plan.hosts) - len(failed)} of {len(plan.hosts)} hosts finished; "
+          f"{where_saved(plan.out_dir, len(printer.reports))}" + (f"; failed: {', '.join(failed)}" if failed else ""),
+          file=sys.stderr)
     return EXIT_SOME_HOSTS_FAILED if failed else EXIT_OK

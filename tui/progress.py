@@ -45,6 +45,8 @@ class StderrProgress:
         if isinstance(event, RoutePhase) and event.phase == "inspecting":
             return ("layers: int8 missed the cosine threshold; quantizing each Linear layer alone on calibration "
                     "texts to find the ones that break it (cached for the next run)…")
+        if isinstance(event, RoutePhase) and event.phase == "scoring":
+            return f"  {event.route_id:<30} scoring the task (untimed, cached for the next run)…"
         if isinstance(event, RoutePhase) and event.phase == "calibrating":
             return "calibrating: measuring this CPU's GEMM ceilings per dtype (cached for the next run)…"
         if isinstance(event, RouteAdded):

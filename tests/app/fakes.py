@@ -34,8 +34,9 @@ class FakeBackend:
     """Emits the events of a three-route run; `pause` seconds between events lets tests act mid-run."""
 
     def __init__(self, rounds: int = 3, pause: float = 0.0, fail_plan: str | None = None,
-                 fail_export: str | None = None) -> None:
+                 fail_export: str | None = None, prune_note: str | None = None) -> None:
         self.rounds, self.pause, self.fail_plan, self.fail_export = rounds, pause, fail_plan, fail_export
+        self.prune_note, self.prunes = prune_note, 0  # what pruning the cache after a run says, how often it ran
         self.plans = []
         self.exports = []
 
@@ -78,6 +79,10 @@ class FakeBackend:
     def document(self, result) -> dict:
         return seed_document()
 
+    def prune_cache(self) -> str | None:
+        self.prunes += 1
+        return self.prune_note
+
     def export(self, request, say):
         from tui.errors import UserError
 
@@ -86,6 +91,18 @@ class FakeBackend:
         self.exports.append(request)
         say(f"{request.route}: writing…")
         return request.out
+
+
+def task_document() -> dict:
+    """The seed run scored on STS-B (kept shares chosen, not measured): x86 keeps 99.4 % of fp32's Spearman."""
+    from tests.synthetic import STSB_TASK
+
+    base = route("torch-fp32", profile=fp32_profile())
+    base["task"] = {"score": 0.8203, "ci95": [0.798, 0.842], "metrics": {}, "kept": None}
+    d = doc([base, route("torch-qint8-qnnpack", 0.39, cosine=0.966, kept=(0.962, 0.951, 0.972)),
+             route("torch-qint8-x86", 2.3, cosine=0.995, kept=(0.996, 0.994, 0.998)),
+             route("openvino-int8", status="unavailable")], task=STSB_TASK, max_task_loss=1.0)
+    return attach_diagnosis(d, CPU)
 
 
 def threads_document(**failed) -> dict:

@@ -31,7 +31,9 @@ async def test_f_opens_the_fleet_screen_and_a_bad_host_fails_in_its_row(tmp_path
         await pilot.pause()
         assert not app.running and app.check_action("bench", ()) is False
         assert screen.exit_code == 3
-        assert "0 of 1 hosts done, 1 failed" in str(screen.query_one("#fleet-status").render())
+        status = str(screen.query_one("#fleet-status").render())
+        assert "0 of 1 hosts done, 1 failed · no report saved" in status
+        assert not list(tmp_path.glob("qtui-fleet-*"))  # no empty output folder left behind
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, FleetScreen)

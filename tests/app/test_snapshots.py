@@ -5,9 +5,11 @@ Deterministic: a fixed CPU (a saved cpuinfo), a fixed theme, and core events fed
 the SVGs before committing them.
 """
 
+from dataclasses import replace
+
 import pytest
 
-from tests.app.fakes import FakeBackend, seed_document
+from tests.app.fakes import FakeBackend, seed_document, task_document
 from tui.app import make_app
 from tui.messages import CoreEvent, RunFinished
 
@@ -58,6 +60,20 @@ def test_finished_with_advice(snap_compare, size):
         await pilot.pause()
 
     assert snap_compare(app_for_snapshots(), terminal_size=SIZES[size], run_before=finished)
+
+
+@pytest.mark.parametrize("size", [*SIZES, "100x30"])
+def test_finished_with_a_task(snap_compare, size):
+    """The task column: the share of fp32's STS-B Spearman kept (and the score in the full layout), from 100
+    columns; at 80 the finding and advice still speak the task's unit."""
+    async def finished(pilot):
+        app = pilot.app
+        events = ScriptedEvents(rounds=3).events(rounds_done=3)
+        feed(app, [replace(events[0], task="stsb"), *events[1:]])
+        app.on_run_finished(RunFinished(task_document(), cancelled=False))
+        await pilot.pause()
+
+    assert snap_compare(app_for_snapshots(), terminal_size={**SIZES, "100x30": (100, 30)}[size], run_before=finished)
 
 
 @pytest.mark.parametrize("size", SIZES)

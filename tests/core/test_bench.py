@@ -7,8 +7,9 @@ import time
 import pytest
 
 from tui.core import bench
-from tui.core.bench import Plan, RoundDone, RouteFailed, RouteReady, RunDone, RunStarted
+from tui.core.bench import Plan
 from tui.core.cpu import detect
+from tui.core.events import RoundDone, RouteFailed, RouteReady, RunDone, RunStarted
 from tui.core.models import resolve_model
 from tui.core.report import SCHEMA, build_document
 from tui.core.workload import make_workload

@@ -19,10 +19,12 @@ from tui.core.fleet import (
     HostStage,
     bench_command,
     report_name,
+    silence_limit,
+    went_silent,
     wrapped,
 )
 from tui.core.fleet_view import HostRow, bf16_badge, int8_badge, summary, update
-from tui.core.ssh_errors import HostError, reason
+from tui.core.ssh_errors import HostError, no_answer, reason
 from tui.options import QuietParser, add_run_options, run_options_argv
 
 REPORT = FIXTURES / "reports" / "zen5-avx512-vnni-bf16-all-routes.json"
@@ -106,6 +108,22 @@ def test_a_row_follows_its_host_from_connecting_to_the_recommendation():
     failed = update(HostRow("g"), HostFailed("g", "unreachable"))
     text = summary([row, failed], {"h": report})
     assert "g: failed — unreachable" in text and "h sent/s (ref)" in text and "g sent/s" not in text
+
+
+def test_a_host_that_went_silent_says_for_how_long_in_its_row():
+    row = update(HostRow("g", progress="round 3/30"), HostFailed("g", "no answer for 60 s (…)", 60.0))
+    assert row.progress == "no answer for 60 s" and row.failed == "no answer for 60 s (…)"
+    assert update(HostRow("g"), HostFailed("g", "unreachable")).progress == "failed"  # an error, not a silence
+
+
+def test_only_unanswered_keepalives_count_as_silence():
+    """asyncssh raises the same ConnectionLost for a closed socket and for unanswered keep-alives; only its
+    reason tells them apart (the end-to-end test in tests/e2e/test_fleet.py freezes a real sshd)."""
+    assert went_silent(asyncssh.ConnectionLost("Server not responding to keepalive"))
+    assert not went_silent(asyncssh.ConnectionLost("Connection lost")) and not went_silent(None)
+    assert silence_limit(FleetPlan(hosts=("h",), out_dir=Path("."), keepalive_interval=15)) == 60
+    line = no_answer(4, 1, 3)
+    assert line.startswith("no answer for 4 s (3 keep-alives 1 s apart unanswered)") and "\n" not in line
 
 
 @pytest.mark.parametrize("exc, phrase", [

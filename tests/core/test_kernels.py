@@ -137,6 +137,10 @@ def test_openvino_runtime_rows_group_gemm_layers_by_precision_and_primitive():
     assert [f.name for f in cap.facts] == ["MVN"]
     capped = ov_kernels.from_layers([("FullyConnected", "jit_gemm_I8", "u8")] * 36, "AVX2")
     assert [(g.isa, g.basis) for g in capped.gemms] == [("avx2", INFERRED)]
+    # An AVX2-only CPU (seen on Zen 2 and 3): the int8 layers run an unnamed JIT GEMM, whose ISA follows CPUID.
+    unnamed = ov_kernels.from_layers([("FullyConnected", "jit_gemm_I8", "u8")] * 36, None, ZEN3.features)
+    assert [(g.isa, g.basis) for g in unnamed.gemms] == [("avx2", INFERRED)] and "CPUID" in unnamed.gemms[0].source
+    assert [g.isa for g in ov_kernels.from_layers([("FullyConnected", "jit_gemm_I8", "u8")], None).gemms] == [None]
     bf16 = ov_kernels.from_layers([("FullyConnected", "brgemm_avx512_bf16", "bf16")] * 36, None)
     assert bf16.gemms[0].dtype == "bf16"
     assert ov_kernels.from_layers([("MVN", "jit_avx512_f32", "f32")], None).why  # no GEMM layer: said, not empty
@@ -187,7 +191,7 @@ def test_route_findings_name_a_weaker_isa_fp32_work_and_bf16_behind_an_fp32_labe
     assert route_findings(_route("x", "qint8", [], status="failed"), SPR.features, False) == []
 
 
-def test_the_summary_and_markdown_list_each_routes_kernels(monkeypatch):
+def test_the_markdown_lists_each_routes_kernels_and_the_summary_says_where_they_are(monkeypatch):
     from tests.synthetic import doc, route
     from tui.core.report import format_summary, to_markdown
 
@@ -197,8 +201,11 @@ def test_the_summary_and_markdown_list_each_routes_kernels(monkeypatch):
     monkeypatch.delenv("FBGEMM_ENABLE_INSTRUCTIONS", raising=False)
     x86["kernels"] = to_report(Capture(gemms=[fbgemm_gemms(37, SPR.features)]))
     d = doc([route("torch-fp32"), x86])
-    assert "torch-qint8-x86: int8 GEMMs: 37 on AVX-512 VNNI (inferred, FBGEMM)" in format_summary(d)
+    summary = format_summary(d, "r.json")
+    assert "int8 GEMMs: 37" not in summary  # a line per route and dtype would bury the diagnosis
+    assert "the kernels each route ran (k)" in summary and "`qtui explain r.json --markdown report.md`" in summary
     assert "- torch-qint8-x86: int8 GEMMs: 37 on AVX-512 VNNI (inferred, FBGEMM)" in to_markdown(d)
+    assert "kernels" not in format_summary(doc([route("torch-fp32"), route("torch-qint8-x86", 2.0)]))
 
 
 def test_stdout_to_file_catches_what_c_code_prints_on_fd_1_and_restores_it():

@@ -119,11 +119,45 @@ def test_summary_and_markdown_show_batch_invariance_with_the_floor_and_the_route
     assert "Batch invariance" not in format_summary(doc([BASE, route("a", 2.0, "faster", 0.995)]))
 
 
-def test_summary_lists_the_costliest_layers_when_the_report_has_layer_evidence():
+def test_markdown_lists_the_costliest_layers_and_the_summary_says_where_when_the_report_has_layer_evidence():
     layer = {"name": "encoder.layer.2.attention.output.dense", "max_abs": 76.0, "p999_abs": 13.8, "ratio": 5.5,
              "channel_ratio": 75.3, "outlier_channels": 3, "cosine_loss": 0.0067}
     d = {**doc([BASE, route("a", 2.0, "faster", 0.95)]),
          "layers": {"scheme": "int8 s", "texts": 32, "source": "calibration texts", "layers": [layer]}}
-    text = format_summary(d)
-    assert "encoder.layer.2.attention.output.dense  0.0067" in text and "75×" in text and "32 calibration texts" in text
-    assert "encoder.layer.2.attention.output.dense" in to_markdown(d)
+    md = to_markdown(d)
+    assert "encoder.layer.2.attention.output.dense  0.0067" in md and "75×" in md and "32 calibration texts" in md
+    summary = format_summary(d)
+    assert "encoder.layer.2" not in summary and "the layers that cost int8 the most (l)" in summary
+    assert "layers that cost" not in format_summary(doc([BASE, route("a", 2.0, "faster", 0.95)]))
+
+
+def test_terminal_advice_shows_short_recipes_once_and_says_where_the_full_ones_are():
+    from tui.core.report import format_advice
+
+    def item(code, recipe, short):
+        return {"code": code, "severity": "high", "title": f"title {code}", "evidence": "e", "fix": "f",
+                "effect": "x", "basis": "measured", "recipe": recipe, "recipe_short": short}
+
+    encode_py = "import json\n" + "x = 1\n" * 150
+    pt2e = "import torch\n" + "y = 2\n" * 60
+    advice = [item("a", encode_py, "$ qtui export r --out r\nfrom encode import encode\n"),
+              item("b", encode_py, "$ qtui export r --out r\nfrom encode import encode\n"),
+              item("c", pt2e, None), item("d", None, None)]
+    short = format_advice(advice, report="my report.json")
+    assert short.count("$ qtui export r --out r") == 1 and "   Recipe: as for item 1." in short
+    assert "   Recipe: 61 lines, none fewer reproduce this route (in full: below)." in short and "x = 1" not in short
+    assert "`qtui explain 'my report.json' --recipes`" in short  # a path the shell reads as one word
+    full = format_advice(advice, recipes=True)
+    assert full.count("     x = 1") == 150 and full.count("     y = 2") == 60 and "as for item 1" in full
+    assert "--recipes`" not in full
+    torch_only = [item("e", "import torch\n", "import torch\n")]  # already short: nothing more to show
+    assert "--recipes" not in format_advice(torch_only)
+
+
+def test_markdown_keeps_every_recipe_in_full_once():
+    d = doc([BASE])
+    recipe = "import json\n" + "x = 1\n" * 150
+    d["advice"] = [{"code": c, "severity": "high", "title": f"title {c}", "evidence": "e", "fix": "f", "effect": "x",
+                    "recipe": recipe, "recipe_short": "$ qtui export r --out r\n"} for c in ("a", "b")]
+    md = to_markdown(d)
+    assert md.count("x = 1") == 150 and "Recipe: as for “title a” above." in md and "qtui export r" not in md

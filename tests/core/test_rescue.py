@@ -48,7 +48,8 @@ def results(**cosines):
 
 
 def wanted(routes=("torch-fp32",), **cosines):
-    from tui.core.bench import BenchResult, _mixes_wanted
+    from tui.core.bench import BenchResult
+    from tui.core.passes.rescue import _mixes_wanted
 
     class P:  # the plan fields _mixes_wanted reads
         min_cosine = 0.99

@@ -92,6 +92,7 @@ def test_the_ort_mix_leaves_the_injected_layers_float_and_reaches_the_threshold(
 
 @pytest.mark.slow
 def test_the_openvino_mix_ignores_the_injected_layers_in_nncf(setting):
+    from tui.core import rescue
     from tui.core.openvino_route import MixedBuild, candidates_for
     from tui.core.routes import ROUTES, prepare
     from tui.core.routes.openvino import ir_path
@@ -104,7 +105,7 @@ def test_the_openvino_mix_ignores_the_injected_layers_in_nncf(setting):
     fp32_xml = ir_path(ROUTES["openvino-fp32"], context(setting))
     calibration = list(workload.calibration)
     build = MixedBuild(model.path, fp32_xml, calibration, candidates_for(len(calibration))[0].name,
-                       calibration)
+                       rescue.target(context(setting)))  # scored as the route scores it
     score = build.scorer()
     plain_score, kept_score = score(()), score(INJECTED)
     assert kept_score > plain_score

@@ -1,16 +1,19 @@
 """`qtui fleet` headless against three real sshd on 127.0.0.1 (tests/e2e/fleet_hosts.py): every host finishes;
-one host's sshd dies mid-run; Ctrl-C; and the hosts that cannot run (unknown host key, wrong user, no qtui) fail
-in one line each."""
+one host's sshd dies mid-run; one freezes mid-run with its connection open; Ctrl-C; and the hosts that cannot run
+(unknown host key, wrong user, no qtui) fail in one line each."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
-from benchmarks.ssh_server import SSHServer
+from benchmarks.ssh_server import SSHServer, children
 from tests.e2e.fleet_hosts import ROOT, TWO_ROUTES
 from tui.core.report import load_report
 
@@ -89,6 +92,62 @@ def test_a_host_dying_mid_run_fails_alone(fleet, tmp_path):
     assert not fleet.wait_no_leftovers(), "a qtui process outlived its dead ssh session"
 
 
+def session_sshd(server: SSHServer) -> list[int]:
+    """The sshd processes serving server's connections: the listener's descendants that are sshd (sshd-session on
+    newer OpenSSH), not the commands they run."""
+    found, todo = [], children(server.proc.pid)
+    while todo:
+        pid = todo.pop()
+        todo += children(pid)
+        with contextlib.suppress(OSError):
+            if Path(f"/proc/{pid}/comm").read_text().startswith("sshd"):
+                found.append(pid)
+    return found
+
+
+def signal_all(pids: list[int], signum: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
+
+
+def test_a_host_that_stops_answering_ends_as_no_answer_while_the_other_finishes(fleet, tmp_path):
+    """SIGSTOP on a host's sshd mid-run: its connection stays open and says nothing, as a frozen or cut-off host.
+    With keep-alives 1 s apart it fails after 4 s of silence (3 unanswered, then one more interval); the other
+    host's report is complete, and once the sshd runs again the remote qtui it served is stopped."""
+    victim = SSHServer(tmp_path, "frozen")
+    fleet.add_host("host-f", victim)
+    out = fleet.tmp / "frozen"
+    frozen: list[int] = []
+    seen: list[str] = []
+    try:
+        proc = subprocess.Popen([*fleet.argv("host-a", "host-f", out=out), "--keepalive-interval", "1"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        try:
+            _wait_for_lines(proc, {"host-f │ torch-fp32"}, 120, seen)  # connected, and its qtui bench is running
+            frozen = session_sshd(victim)
+            assert frozen, "no sshd session found to freeze: the test would prove nothing"
+            signal_all(frozen, signal.SIGSTOP)
+            rest, err = proc.communicate(timeout=240)
+        finally:
+            signal_all(frozen, signal.SIGCONT)  # never leave a process stopped
+            proc.kill() if proc.poll() is None else None
+        stderr = "".join(seen) + err
+        assert proc.returncode == 3, stderr
+        failures = failure_lines(stderr)
+        assert list(failures) == ["host-f"], stderr
+        assert "failed: no answer for 4 s (3 keep-alives 1 s apart unanswered)" in failures["host-f"]
+        doc = load_report(str(out / "host-a.json"))  # the other host: a whole, valid report
+        assert doc["rounds"] == 2 and [r["id"] for r in doc["routes"]] == ["torch-fp32"]
+        assert sorted(p.name for p in out.iterdir()) == ["host-a.json"]
+        row = next(line for line in rest.splitlines() if line.startswith("host-f "))  # its row in the hosts table
+        assert "no answer for 4 s" in row and "host-f: failed — no answer for 4 s" in rest
+        assert "Traceback" not in stderr
+        assert not fleet.wait_no_leftovers(), "a qtui process outlived its frozen, then resumed, ssh session"
+    finally:
+        victim.stop()
+
+
 def test_ctrl_c_stops_every_remote_run(fleet):
     out = fleet.tmp / "interrupted"
     # As in a terminal: a test run started in the background (`make test &`, nohup) inherits SIGINT ignored, and
@@ -109,3 +168,19 @@ def test_ctrl_c_stops_every_remote_run(fleet):
     assert "interrupted (SIGINT); every remote run stopped" in err and "Traceback" not in err
     assert not fleet.wait_no_leftovers(timeout=3), "qtui still running on a host after Ctrl-C"
     assert not list(out.glob("*.json"))
+
+
+def test_a_users_task_file_travels_to_the_host_and_leaves_nothing_there(fleet):
+    from tests.task_files import write_pairs
+
+    pairs = write_pairs(fleet.tmp / "my-pairs.csv")
+    out = fleet.tmp / "task"
+    result = subprocess.run([*fleet.argv("host-a", out=out), "--task", str(pairs)], capture_output=True, text=True,
+                            timeout=240, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    doc = load_report(str(out / "host-a.json"))
+    assert doc["task"]["name"] == "my-pairs.csv" and doc["task"]["n"] == 40
+    remote_copy = doc["task"]["source"]
+    assert remote_copy != str(pairs) and remote_copy.endswith("/my-pairs.csv")  # the host read its own copy
+    assert doc["routes"][0]["task"]["score"] is not None
+    assert not Path(remote_copy).parent.exists()  # and the copy is gone (the host is this machine)

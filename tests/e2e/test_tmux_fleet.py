@@ -54,4 +54,4 @@ def test_hosts_that_fail_say_why_on_the_screen_at_80x24(tmux, tmp_path):
     assert "│nosuchhost.invalid: failed — cannot resolve" in screen and "│127.0.0.1: failed — " in screen
     t.keys("q")
     t.wait_for("EXITED-3", 20)
-    assert "Traceback" not in t.seen
+    assert "Traceback" not in t.seen and not (tmp_path / "out").exists()  # no empty output folder left behind

@@ -17,6 +17,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tui.core import accuracy_gate as gate
 from tui.core.cpu import CpuProfile
 from tui.core.engines import int8_capability, recommend
 from tui.core.invariance import BatchInvariance, above_floor
@@ -54,7 +55,7 @@ class Advice:
     evidence: str
     fix: str
     effect: str  # the expected effect of the fix, in words
-    recipe: str | None = None
+    recipe: str | None = None  # a recipes.Recipe from Facts.recipe: the full text, and its short form
     gain: float = 1.0  # expected speedup factor of applying the fix
     basis: str = MEASURED  # "measured", or "estimated from …" (the model behind the gain)
     kind: str = "cause"  # one of KINDS
@@ -62,7 +63,8 @@ class Advice:
     def to_json(self) -> dict:
         return {"code": self.code, "severity": self.severity, "title": self.title, "evidence": self.evidence,
                 "fix": self.fix, "effect": self.effect, "recipe": self.recipe, "gain": round(self.gain, 3),
-                "basis": self.basis, "kind": self.kind}
+                "basis": self.basis, "kind": self.kind,
+                "recipe_short": getattr(self.recipe, "short", None)}  # recipes.Recipe: the fewest lines
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,16 @@ class Facts:
         return r["accuracy"]["cosine_mean"] if r and r.get("accuracy") else None
 
     def accurate(self, r: dict) -> bool:
-        return bool(r.get("accuracy")) and r["accuracy"]["cosine_mean"] >= self.min_cosine
+        """The recommendation's gate: the task's kept share when the report has a task, else the mean cosine."""
+        return gate.accurate(r, self.doc)
+
+    def cosine_ok(self, r: dict) -> bool:
+        """The cosine gate alone: what the rules explaining a cosine loss (outliers, per-tensor scales) ask."""
+        return gate.passes_cosine(r, self.doc)
+
+    def accuracy(self, r: dict) -> str:
+        """"cosine 0.9934", or with a task "keeps 99.6 % of fp32's STS-B Spearman, 95 % CI 99.3–99.9"."""
+        return gate.accuracy_text(r, self.doc)
 
     def torch_int8(self) -> list[dict]:
         """torch's dynamic int8 routes (quantize_dynamic of every Linear): the ones the engine, ISA and Amdahl rules
@@ -218,13 +229,13 @@ def finding(f: Facts) -> Finding:
         fair = (f"; {best['vs_best_fp32']['point']:.2f}× the fastest fp32 route, {best_fp32}"
                 if best.get("vs_best_fp32") and best_fp32 not in (None, "torch-fp32") else "")
         return Finding("faster", f"int8 is {best['speedup']['point']:.2f}× faster than fp32 here ({best['id']}, "
-                       f"{ci_text(best) or 'no CI yet'}, cosine {f.cosine(best['id']):.4f}{fair}){but}: "
+                       f"{ci_text(best) or 'no CI yet'}, {f.accuracy(best)}{fair}){but}: "
                        f"what would gain more, then the caveats.")
     if faster:
         best = _best(faster)
         return Finding("inaccurate", f"int8 is up to {best['speedup']['point']:.2f}× faster here ({best['id']}), "
-                       f"but no faster int8 route keeps mean cosine ≥ {f.min_cosine} (it has "
-                       f"{f.cosine(best['id']) or float('nan'):.4f}): why accuracy is lost, then what else to try.")
+                       f"but no faster int8 route {gate.gate_text(f.doc)} (it: {f.accuracy(best)}): why accuracy "
+                       "is lost, then what else to try.")
     best = _best(int8)
     if best["speedup"]["verdict"] == "inconclusive" and _half_width(best) > CI_WIDE:
         return Finding("undecidable", f"These measurements cannot decide whether int8 is faster here: the best, "
@@ -557,7 +568,7 @@ CULPRIT_SHARE = 0.25
 
 def activation_outliers(cpu: CpuProfile, f: Facts) -> Advice | None:
     """int8 below the threshold, and the layer evidence shows which layers' outlier channels cost it."""
-    missed = [r for r in f.int8() if r.get("accuracy") and not f.accurate(r)]
+    missed = [r for r in f.int8() if r.get("accuracy") and not f.cosine_ok(r)]
     evidence_doc = f.doc.get("layers") or {}
     layers = [LayerEvidence.from_json(d) for d in evidence_doc.get("layers") or []]
     if not missed or not layers:
@@ -607,7 +618,7 @@ def activation_outliers(cpu: CpuProfile, f: Facts) -> Advice | None:
 
 def accuracy_per_tensor(cpu: CpuProfile, f: Facts) -> Advice | None:
     offenders = [r for r in f.torch_int8() if r.get("granularity") == "per-tensor" and r.get("accuracy")
-                 and not f.accurate(r)]
+                 and not f.cosine_ok(r)]
     if not offenders:
         return None
     r = max(offenders, key=lambda x: x["speedup"]["point"])
@@ -637,7 +648,7 @@ def bf16_better(cpu: CpuProfile, f: Facts) -> Advice | None:
     return Advice("bf16-better", severity_for(gain), "bf16 beats int8 here",
                   f"{fmt_route(f, bf16)} at mean cosine {f.cosine('torch-bf16'):.4f}; " +
                   (f"the best accurate int8 route, {best['id']}, ran at {fmt_speedup(best)}." if best else
-                   f"no int8 route reached cosine {f.min_cosine}."),
+                   f"no int8 route {gate.gate_text(f.doc)}."),
                   "Run the model in bfloat16 (this CPU has bf16 hardware) instead of int8.",
                   f"{gain:.2f}× over the best accurate int8 route." if best else f"{gain:.2f}× over fp32.",
                   f.recipe("torch-bf16"), gain, MEASURED, "gain")
@@ -654,7 +665,7 @@ def better_backend(cpu: CpuProfile, f: Facts) -> Advice | None:
     gain = chosen["speedup"]["point"] / max(torch_best["speedup"]["point"] if torch_best else 1.0, 1.0)
     if gain < 1.05:
         return None
-    evidence = f"{fmt_route(f, chosen)} at mean cosine {f.cosine(chosen['id']):.4f}"
+    evidence = f"{fmt_route(f, chosen)}, {f.accuracy(chosen)}"
     evidence += (f"; the fastest torch route, {torch_best['id']}, ran at {fmt_speedup(torch_best)}"
                  + (f" at cosine {f.cosine(torch_best['id']):.4f}." if f.cosine(torch_best['id']) is not None
                     else ".") if torch_best else ".")
@@ -775,11 +786,58 @@ def simulation_ignored(cpu: CpuProfile, f: Facts) -> Advice | None:
                   _kernel_basis(found), "trust")
 
 
+def task_vs_cosine(cpu: CpuProfile, f: Facts) -> Advice | None:
+    """With a task, where the cosine gate and the task's budget disagree about a conclusively faster route: the
+    cosine passes but the task loses more than the budget, or the cosine fails but the task keeps enough (the
+    faster route the cosine gate alone would have thrown away)."""
+    if not gate.by_task(f.doc):
+        return None
+    faster = [r for r in f.measured() if r["speedup"]["verdict"] == "faster" and gate.kept(r)]
+    kept_despite = [r for r in faster if not f.cosine_ok(r) and f.accurate(r)]
+    lost_despite = [r for r in faster if f.cosine_ok(r) and not f.accurate(r)]
+    if not kept_despite and not lost_despite:
+        return None
+    budget, cosine = gate.gate_text(f.doc), f"mean cosine ≥ {f.min_cosine}"
+    if kept_despite:
+        best = _best(kept_despite)
+        by_cosine = _best([r for r in faster if f.cosine_ok(r)])
+        gain = best["speedup"]["point"] / max(by_cosine["speedup"]["point"] if by_cosine else 1.0, 1.0)
+        evidence = (f"{fmt_route(f, best)} with mean cosine {f.cosine(best['id']):.4f} < {f.min_cosine}, yet it "
+                    f"{gate.kept_text(best, f.doc)}.")
+        evidence += (f" The fastest route the cosine gate accepts, {by_cosine['id']}, ran at {fmt_speedup(by_cosine)}."
+                     if by_cosine else " No faster route passes the cosine gate.")
+        return Advice("task-vs-cosine", severity_for(gain), "The task keeps a route the cosine gate would reject",
+                      evidence, f"Judge by the task (it is the budget you set: {budget}); {best['id']} is within it.",
+                      f"{gain:.2f}× over the cosine gate's pick.", f.recipe(best["id"]), gain, MEASURED, "gain")
+    worst = min(lost_despite, key=lambda r: gate.kept(r)["point"])
+    others = [r["id"] for r in lost_despite if r is not worst]
+    evidence = (f"{worst['id']} has mean cosine {f.cosine(worst['id']):.4f} ≥ {f.min_cosine}, yet it "
+                f"{gate.kept_text(worst, f.doc)}: more than the budget ({budget}) is lost on the task."
+                + (f" Also: {', '.join(others)}." if others else ""))
+    fix = f"Do not judge by {cosine} alone for this task; the recommendation uses the task budget."
+    mix = _mix_of(worst["id"])
+    if mix and mix not in {r["id"] for r in f.doc.get("routes", [])}:
+        # A mix is only started by a cosine miss: the task scores come after the rounds that could have built it.
+        fix += (f" To keep its speed within the budget, run again with --routes torch-fp32,{mix} and the same "
+                f"--task: the rescue then tunes that mix against the task.")
+    return Advice("task-vs-cosine", "high", "Cosine to fp32 passes, the task score does not", evidence, fix,
+                  "The task loss is measured on the task's own pairs or queries, with a paired 95 % CI.", None, 1.0,
+                  MEASURED, "caveat")
+
+
+def _mix_of(route_id: str) -> str | None:
+    """The rescue route that mixes `route_id` (its layers kept out of int8), if it has one."""
+    from tui.core.routes import ROUTES
+
+    spec = ROUTES.get(route_id)
+    return spec.mix if spec is not None and spec.mix and spec.mix != route_id else None
+
+
 # Also the last tie-break: of two items with the same group, gain and basis, the earlier rule's comes first.
 RULES: tuple[Callable[[CpuProfile, Facts], Advice | None], ...] = (
     noisy, engine_mismatch, no_avx2, no_int8_dot, threads, thread_scaling, small_workload, activation_outliers,
-    accuracy_per_tensor, better_backend, bf16_better, unquantized_share, batch_dependence, fp32_fast_path,
-    int8_ran_fp32, int8_weaker_isa, fp32_ran_bf16, simulation_ignored,
+    accuracy_per_tensor, task_vs_cosine, better_backend, bf16_better, unquantized_share, batch_dependence,
+    fp32_fast_path, int8_ran_fp32, int8_weaker_isa, fp32_ran_bf16, simulation_ignored,
 )
 
 

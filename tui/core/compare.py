@@ -11,7 +11,7 @@ intervals do not overlap — the conservative reading, which never calls noise a
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tui.core.report import format_table
 
@@ -33,11 +33,13 @@ class Cell:
     verdict: str | None = None  # faster | slower | not significant; None on the reference or without numbers
     fastest: bool = False  # the highest median of this route over every report
     speedup: dict | None = None  # the report's own speed-up of this route over its fp32 (a paired measurement)
+    task_kept: dict | None = None  # with --task: {point, ci95} of fp32's task score kept, as that report measured
 
     def to_json(self) -> dict:
         return {"state": self.state, "why": self.why, "median": self.median,
                 "ci95": list(self.ci95) if self.ci95 else None, "ratio": _rounded(self.ratio),
-                "verdict": self.verdict, "fastest": self.fastest, "speedup": self.speedup}
+                "verdict": self.verdict, "fastest": self.fastest, "speedup": self.speedup,
+                "task_kept": self.task_kept}
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,8 @@ def _ok_cell(route: dict) -> Cell:
     else:  # an older report may carry the median alone
         point, lo, hi = route["throughput"]["median"], math.nan, math.nan
     ci = None if math.isnan(lo) else (round(lo, 2), round(hi, 2))
-    return Cell("ok", median=round(point, 2), ci95=ci, speedup=route.get("speedup"))
+    return Cell("ok", median=round(point, 2), ci95=ci, speedup=route.get("speedup"),
+                task_kept=(route.get("task") or {}).get("kept"))
 
 
 def _cell(route: dict | None) -> Cell:
@@ -116,8 +119,7 @@ def _verdict(ref: Cell, other: Cell) -> str:
 def _against_reference(ref: Cell, cell: Cell) -> Cell:
     if cell.state != "ok" or ref.state != "ok":
         return cell
-    return Cell("ok", median=cell.median, ci95=cell.ci95, ratio=cell.median / ref.median,
-                verdict=_verdict(ref, cell), speedup=cell.speedup)
+    return replace(cell, ratio=cell.median / ref.median, verdict=_verdict(ref, cell))
 
 
 def _geomean(ratios: list[float]) -> float | None:
@@ -151,7 +153,7 @@ def compare_reports(reports: list[dict], labels: list[str]) -> Comparison:
 def _mark_fastest(cell: Cell, best: float | None) -> Cell:
     if best is None or cell.state != "ok" or cell.median != best:
         return cell
-    return Cell(cell.state, cell.why, cell.median, cell.ci95, cell.ratio, cell.verdict, True, cell.speedup)
+    return replace(cell, fastest=True)
 
 
 # ------------------------------------------------------------------------------------------ rendering
@@ -172,10 +174,11 @@ def cell_text(cell: Cell, reference: bool) -> str:
         return cell.state
     ci = f" [{_number(cell.ci95[0])}–{_number(cell.ci95[1])}]" if cell.ci95 else ""
     mark = f" {FASTEST_MARK}" if cell.fastest else ""
+    task = f" · task {100 * cell.task_kept['point']:.1f} %" if cell.task_kept else ""
     if reference or cell.verdict is None:
-        return f"{_number(cell.median)}{ci}{mark}"
+        return f"{_number(cell.median)}{ci}{mark}{task}"
     said = ratio_text(cell.ratio) if cell.verdict != NOT_SIGNIFICANT else NOT_SIGNIFICANT
-    return f"{_number(cell.median)}{ci} {said}{mark}"
+    return f"{_number(cell.median)}{ci} {said}{mark}{task}"
 
 
 def geomean_text(value: tuple[float | None, int]) -> str:
@@ -198,13 +201,21 @@ def _environment_lines(c: Comparison) -> list[str]:
                      ("features", lambda d: " ".join(d["env"]["cpu"].get("features", []))),
                      ("threads", lambda d: d["env"].get("threads")), ("torch", lambda d: d["env"].get("torch")),
                      ("model", lambda d: d["workload"].get("model")), ("texts", lambda d: d["workload"].get("texts")),
-                     ("batch size", lambda d: d["workload"].get("batch_size"))]:
+                     ("batch size", lambda d: d["workload"].get("batch_size"))] + _task_line(c):
         values = [get(doc) for doc in c.reports]
         if all(v == values[0] for v in values):
             lines.append(f"{key:<11} {values[0]}")
         else:
             lines.append(f"{key:<11} " + "   ".join(f"{label}: {v}" for label, v in zip(c.labels, values, strict=True)))
     return lines
+
+
+def _task_line(c: Comparison) -> list:
+    """The task the kept shares were measured on, when any report has one."""
+    if not any(doc.get("task") for doc in c.reports):
+        return []
+    return [("task", lambda d: f"{d['task']['name']} ({d['task']['split']}, {d['task']['n']})" if d.get("task")
+             else "none")]
 
 
 def missing_text(rows: list[tuple[str, str, str | None]]) -> str:
@@ -219,7 +230,9 @@ def format_comparison(c: Comparison) -> str:
     headers, rows = table_rows(c)
     lines = [format_table(headers, rows), "",
              f"Reference: {c.reference}. Cells: median sent/s [95 % CI]; \"faster\"/\"slower\" only where the CIs "
-             f"separate; {FASTEST_MARK} the fastest report per route."]
+             f"separate; {FASTEST_MARK} the fastest report per route"
+             + ("; task: the share of fp32's task score kept, as each report measured it." if any(
+                 doc.get("task") for doc in c.reports) else ".")]
     if c.missing:
         lines += ["", "Missing routes (not counted in the geometric mean):"]
         lines += [f"  {label}: {missing_text(rows)}" for label, rows in c.missing.items()]

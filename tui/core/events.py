@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tui.core.bench import BenchResult
+    from tui.core.results import BenchResult
 
 @dataclass(frozen=True)
 class RunStarted:
@@ -17,12 +17,14 @@ class RunStarted:
     threads: int
     max_rounds: int
     time_budget_s: float
+    task: str | None = None  # the task every route is scored on after the rounds (--task), by name
 
 
 @dataclass(frozen=True)
 class RoutePhase:
     route_id: str
     # "starting" | "loading" | "preparing" | "measuring" | "profiling" | "rebatching" | "inspecting" | "sweeping"
+    # | "scoring"
     phase: str
 
 

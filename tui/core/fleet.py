@@ -4,7 +4,11 @@ measures only itself and its report comes back as qtui.report/1, saved as <host>
 SSH is asyncssh (asyncio, so the dashboard runs this in Textual's own event loop): it reads ~/.ssh/config (or
 -F), the agent and known_hosts. A host key that is unknown or changed is refused, never accepted; a host whose
 ssh config turns the check off (`UserKnownHostsFile none`, which asyncssh reads as "accept anything") is refused
-too. A connect timeout and keep-alives make a dead host fail instead of hanging the fleet.
+too. A connect timeout and keep-alives make a dead host fail instead of hanging the fleet: a host that stops
+answering with its connection still open (frozen, swamped, cut off) fails as "no answer for N s" once
+`silence_limit` has passed without a byte from it, while the others go on.
+
+The output folder is made with the first report saved, so a fleet in which every host failed leaves none behind.
 
 A remote command without a pty is not signalled when its channel closes, so every command runs under a small sh
 wrapper: qtui in the background, and a watcher that sends it SIGTERM as soon as the channel's stdin closes —
@@ -15,6 +19,7 @@ stops its workers on SIGTERM, so no qtui process is left on any host.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import shlex
@@ -22,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.core.ssh_errors import HostError, missing_qtui, reason
+from tui.core.ssh_errors import HostError, missing_qtui, no_answer, reason
 
 ROUND = re.compile(r"^round\s+(\d+)/(\d+)")
 MISSING_COMMAND = (126, 127)  # sh: found but not executable / not found
@@ -37,8 +42,23 @@ class FleetPlan:
     remote_qtui: str = "qtui"  # a command prefix, e.g. `~/venv/bin/qtui` or `env QTUI_CACHE_DIR=/x qtui`
     ssh_config: tuple[str, ...] | None = None  # -F files; None: ~/.ssh/config as ssh reads it
     connect_timeout: float = 15.0
-    keepalive_interval: float = 5.0
-    keepalive_count_max: int = 3  # a silent host fails after interval × count seconds
+    keepalive_interval: float = 15.0  # seconds of silence from a host before asyncssh sends it a keep-alive
+    keepalive_count_max: int = 3  # unanswered keep-alives before the host is given up (see silence_limit)
+    task_file: Path | None = None  # a user's --task file or BEIR folder: copied to each host, --task points there
+
+
+def silence_limit(plan: FleetPlan) -> float:
+    """Seconds without a byte from a host before its connection is dropped: asyncssh sends a keep-alive after each
+    interval of silence (any data received restarts the clock) and gives up one interval after the last unanswered
+    one, so interval × (count + 1)."""
+    return plan.keepalive_interval * (plan.keepalive_count_max + 1)
+
+
+def task_path(path: str | None) -> Path | None:
+    """The local file or folder a --task names (None for the built-in `stsb`, which travels with qtui)."""
+    from tui.core.tasks import STSB
+
+    return None if not path or path.strip().lower() == STSB else Path(path).expanduser()
 
 
 # ------------------------------------------------------------------------------------------ events
@@ -75,6 +95,7 @@ class HostFinished:
 class HostFailed:
     host: str
     reason: str
+    silent_s: float | None = None  # set when the host stopped answering (keep-alives unanswered): for how long
 
 
 # ------------------------------------------------------------------------------------------ commands
@@ -95,8 +116,36 @@ def wrapped(command: str) -> str:
     return "sh -c " + shlex.quote(script)
 
 
-def bench_command(plan: FleetPlan) -> str:
-    return " ".join([plan.remote_qtui, "bench", *map(shlex.quote, plan.bench_args), "--json", "-"])
+def bench_command(plan: FleetPlan, bench_args: tuple[str, ...] | None = None) -> str:
+    args = plan.bench_args if bench_args is None else bench_args
+    return " ".join([plan.remote_qtui, "bench", *map(shlex.quote, args), "--json", "-"])
+
+
+def with_task_at(bench_args: tuple[str, ...], remote: str) -> tuple[str, ...]:
+    """The run options with --task naming the copy on the host."""
+    args = list(bench_args)
+    args[args.index("--task") + 1] = remote
+    return tuple(args)
+
+
+async def _send_task(conn, plan: FleetPlan, host: str) -> tuple[tuple[str, ...], str | None]:
+    """(the run options for this host, the remote folder to remove afterwards): a user's task file or folder is
+    copied into a fresh temporary folder there, and --task names the copy."""
+    if plan.task_file is None:
+        return plan.bench_args, None
+    status, stdout, stderr = await _run(conn, "mktemp -d", host, timeout=30)
+    if status != 0 or not stdout.strip():
+        raise HostError(f"could not make a folder for the --task file there (mktemp -d: {_last_line(stderr)})")
+    remote_dir = stdout.strip()
+    import asyncssh
+
+    try:
+        async with conn.start_sftp_client() as sftp:
+            await sftp.put(str(plan.task_file), remote_dir, recurse=True)
+    except (asyncssh.Error, OSError) as exc:
+        raise HostError(f"could not copy the --task file there over SFTP ({exc}); enable sshd's sftp Subsystem, or "
+                        "copy it yourself and give --task its path on the host") from None
+    return with_task_at(plan.bench_args, f"{remote_dir}/{plan.task_file.name}"), remote_dir
 
 
 def _last_line(text: str) -> str:
@@ -123,6 +172,7 @@ async def run_host(plan: FleetPlan, host: str, emit: Callable[[object], None]) -
     login, _, target = host.rpartition("@")  # user@host, as ssh takes it; asyncssh wants them apart
     username = login or ()  # (): the ssh config's User, else the local user
     hostname = port = user = None
+    client = _watched_client()
     try:
         emit(HostStage(host, "connecting"))
         options = asyncssh.SSHClientConnectionOptions(config=config, host=target, username=username)
@@ -132,21 +182,54 @@ async def run_host(plan: FleetPlan, host: str, emit: Callable[[object], None]) -
                             "never accepts a host key unchecked: point UserKnownHostsFile at a known_hosts file")
         async with asyncssh.connect(target, username=username, config=config, connect_timeout=plan.connect_timeout,
                                     keepalive_interval=plan.keepalive_interval,
-                                    keepalive_count_max=plan.keepalive_count_max) as conn:
+                                    keepalive_count_max=plan.keepalive_count_max,
+                                    client_factory=lambda: client) as conn:
             emit(HostStage(host, "detecting"))
             detection = await _detect(conn, plan, host)
             emit(HostDetected(host, detection))
+            bench_args, remote_dir = await _send_task(conn, plan, host)
             emit(HostStage(host, "benchmarking"))
-            report = await _bench(conn, plan, host, emit)
+            try:
+                report = await _bench(conn, plan, host, emit, bench_args)
+            finally:
+                if remote_dir:  # the copy of the user's task is theirs: leave nothing behind on the host
+                    with contextlib.suppress(Exception):
+                        await _run(conn, f"rm -rf {shlex.quote(remote_dir)}", host, timeout=30)
         path = _save(plan.out_dir, host, report)
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # every failure of one host is a line for that host; the others go on
-        why = reason(exc, host, hostname, port, user, plan.connect_timeout)
-        emit(HostFailed(host, why))
+        if went_silent(client.lost):  # whichever layer noticed first (a read, SFTP, our own checks), this is why
+            silent = silence_limit(plan)
+            why = no_answer(silent, plan.keepalive_interval, plan.keepalive_count_max)
+        else:
+            silent, why = None, reason(exc, host, hostname, port, user, plan.connect_timeout)
+        emit(HostFailed(host, why, silent))
         return why
     emit(HostFinished(host, str(path), report))
     return None
+
+
+def _watched_client():
+    """An asyncssh client that keeps the exception its connection closed with: a channel read, SFTP and our own
+    messages each rewrap it, and only the original says whether the keep-alives went unanswered."""
+    import asyncssh
+
+    class Watched(asyncssh.SSHClient):
+        lost: Exception | None = None
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self.lost = exc
+
+    return Watched()
+
+
+def went_silent(lost: BaseException | None) -> bool:
+    """True when asyncssh dropped the connection because its keep-alives went unanswered: it says so only in the
+    reason of a ConnectionLost (`Server not responding to keepalive`), the type it also uses for a closed socket."""
+    import asyncssh
+
+    return isinstance(lost, asyncssh.ConnectionLost) and "keepalive" in (lost.reason or "")
 
 
 def _resolved(options, host: str) -> tuple[str | None, int | None, str | None]:
@@ -186,10 +269,10 @@ async def _detect(conn, plan: FleetPlan, host: str) -> dict:
     return detection
 
 
-async def _bench(conn, plan: FleetPlan, host: str, emit) -> dict:
+async def _bench(conn, plan: FleetPlan, host: str, emit, bench_args: tuple[str, ...]) -> dict:
     from tui.core.report import ReportError, check_report
 
-    process = await conn.create_process(wrapped(bench_command(plan)), encoding="utf-8")
+    process = await conn.create_process(wrapped(bench_command(plan, bench_args)), encoding="utf-8")
     tail: list[str] = []
     last_round = ""
 
@@ -246,8 +329,14 @@ async def _stop(process) -> None:
 
 
 def _save(out_dir: Path, host: str, report: dict) -> Path:
+    """The report as <host>.json, written whole; the folder is made here, with the first report, so a fleet that
+    saves nothing leaves no empty folder."""
     from tui.core.report import write_atomic
 
     path = out_dir / f"{report_name(host)}.json"
-    write_atomic(str(path), json.dumps(report, indent=2) + "\n")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(str(path), json.dumps(report, indent=2) + "\n")
+    except OSError as exc:  # a local failure: `reason` would call any OSError the host's fault ("unreachable")
+        raise HostError(f"finished, but its report could not be saved as {path}: {exc.strerror or exc}") from None
     return path

@@ -65,9 +65,15 @@ def update(row: HostRow, event: object) -> HostRow:
         return replace(row, progress=_short(event.line)) if not row.progress.startswith("round") else row
     if isinstance(event, HostFinished):
         return replace(row, progress="done", done=True, **recommended(event.report))
-    if isinstance(event, HostFailed):
-        return replace(row, progress="failed", failed=event.reason)
+    if isinstance(event, HostFailed):  # a silent host says so in its row: no error came back, the host went quiet
+        progress = "failed" if event.silent_s is None else f"no answer for {event.silent_s:g} s"
+        return replace(row, progress=progress, failed=event.reason)
     return row
+
+
+def where_saved(out_dir, saved: int) -> str:
+    """Where the reports are, for the closing line: with none saved there is no folder to point at."""
+    return f"reports in {out_dir}" if saved else "no report saved"
 
 
 def recommended(report: dict) -> dict:
@@ -78,6 +84,9 @@ def recommended(report: dict) -> dict:
     route = next((r for r in report.get("routes", []) if r["id"] == rid), {})
     s = route.get("speedup")
     tp = (route.get("throughput") or {}).get("median")
+    kept = ((route.get("task") or {}).get("kept") or {}).get("point")
+    if kept is not None:  # with --task: the share of fp32's task score it keeps, the unit it was chosen by
+        rid = f"{rid} (task {100 * kept:.1f} %)"
     return {"recommended": rid, "speedup": speedup_text(s["point"], s["ci95"]) if s else "1× (fp32)",
             "sent_s": f"{tp:.1f}" if tp else "—"}
 

@@ -1,5 +1,6 @@
-"""Small measured results kept as JSON under the cache root (ceilings, layer evidence): one file per key,
-written atomically, and read back only when its schema and key match."""
+"""Small measured results kept as JSON under the cache root (ceilings, layer evidence, mixes, task items): one
+file per key, written atomically, and read back only when its schema and key match. A hit touches the file, so
+its mtime is when it was last used (`qtui cache` prunes the least recently used)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import os
 import tempfile
 from pathlib import Path
 
-from tui.core.cache import default_cache_dir
+from tui.core.cache import default_cache_dir, touch
+
+# folder → what `qtui cache` calls its entries; every JsonCache's folder is listed here
+KINDS = {"ceilings": "GEMM ceilings", "layers": "layer evidence", "mixes": "rescue mix", "task-items": "task items"}
 
 
 class JsonCache:
@@ -27,11 +31,16 @@ class JsonCache:
             return None
         if not isinstance(entry, dict) or entry.get("schema") != self.schema or entry.get("key") != key:
             return None
+        touch(self.path(cache_root, key))
         return entry.get(self.field)
 
-    def store(self, cache_root: Path | None, key: str, value) -> None:
-        """Write the entry atomically (temp file + rename); a cache that cannot be written is skipped."""
-        text = json.dumps({"schema": self.schema, "key": key, self.field: value}, indent=1)
+    def store(self, cache_root: Path | None, key: str, value, model: str | None = None) -> None:
+        """Write the entry atomically (temp file + rename); a cache that cannot be written is skipped.
+        `model` (the model it was measured on) is recorded for `qtui cache`."""
+        entry = {"schema": self.schema, "key": key, self.field: value}
+        if model:
+            entry["model"] = model
+        text = json.dumps(entry, indent=1)
         path = self.path(cache_root, key)
         temp = None
         try:

@@ -241,16 +241,18 @@ def ir_nodes(xml: Path) -> list[tuple[str, str, list[str]]]:
 
 class MixedBuild:
     """The steps of an OpenVINO mix, on the settings the plain int8 build chose: the same candidate and the same
-    calibration samples, plus an ignored scope. Mixes are scored on the held-out calibration texts (nncf never saw
-    them), else on `fallback_texts`."""
+    calibration samples, plus an ignored scope. Mixes are scored by the rescue's target: the mean cosine on the
+    held-out calibration texts (nncf never saw them; else on the target's texts), or the task's kept share on its
+    tuning split."""
 
-    def __init__(self, model_dir: Path, fp32_xml: Path, calibration_texts: list[str], chosen: str,
-                 fallback_texts: list[str]) -> None:
+    def __init__(self, model_dir: Path, fp32_xml: Path, calibration_texts: list[str], chosen: str, goal) -> None:
         candidates = candidates_for(len(calibration_texts))
         self.candidate = next((c for c in candidates if c.name == chosen), candidates[0])
         self.fit, held_out = split_held_out(list(calibration_texts), candidates)
         self.fp32_xml, self.model_dir = fp32_xml, model_dir
-        self.score_texts = held_out or list(fallback_texts)
+        by_cosine = goal.unit == "cosine"
+        self.score_texts = (held_out if by_cosine and held_out else None) or list(goal.texts)
+        self.measure = goal.score
 
     # Read on the first build: a mix from the caches (the artefact and the kept layers known) needs neither.
     @functools.cached_property
@@ -275,7 +277,7 @@ class MixedBuild:
         def score(keep_float: tuple[str, ...]) -> float:
             model, _ = self.quantize(keep_float)
             vectors = OpenVinoEncoder(model, self.model_dir, threads=0).encode(self.score_texts, EVALUATION_BATCH)
-            return mean_cosine(vectors, expected)
+            return self.measure(expected, vectors)
 
         return score
 
@@ -289,7 +291,7 @@ class MixedBuild:
                            for p in ("f32", "bf16"))
         expected = OpenVinoEncoder(self.fp32_xml, self.model_dir, threads=0).encode(self.score_texts,
                                                                                     EVALUATION_BATCH)
-        cosine = mean_cosine(as_bf16.encode(self.score_texts, EVALUATION_BATCH), expected)
+        cosine = self.measure(expected, as_bf16.encode(self.score_texts, EVALUATION_BATCH))
         return rescue.prefer_bf16(mix, lambda: as_f32.encode(self.score_texts, EVALUATION_BATCH),
                                   lambda: as_bf16.encode(self.score_texts, EVALUATION_BATCH), cosine, min_cosine)
 

@@ -1,9 +1,23 @@
-"""Copyable Python that reproduces a route outside qtui: the "how" behind each piece of advice."""
+"""Copyable Python that reproduces a route outside qtui: the "how" behind each piece of advice, in full and in its
+shortest form (for the terminal's summaries)."""
 
 from __future__ import annotations
 
 from tui.core.models import DEFAULT_MODEL_NAME
 from tui.core.routes.openvino import LENGTH_BUCKET
+
+
+class Recipe(str):
+    """A route's recipe in full — the string itself: the dashboard, Markdown and `qtui explain --recipes` show it —
+    carrying `short`, the fewest lines that reproduce the same route (None when there are none fewer). A str, so
+    what takes a recipe as text keeps doing so; `Advice.to_json` writes `short` beside it."""
+
+    short: str | None
+
+    def __new__(cls, full: str, short: str | None = None) -> Recipe:
+        made = super().__new__(cls, full)
+        made.short = short
+        return made
 
 
 def _load_model(model: str) -> str:
@@ -136,31 +150,41 @@ def _torch_pt2e(model: str, threads: int) -> str:
             + _load_model(model) + f"torch.set_num_threads({threads})\n" + _PT2E_BODY)
 
 
-def _exported(route_id: str, runtime: str) -> str:
+def _exported(route_id: str, runtime: str, model: str) -> str:
     """ONNX Runtime and OpenVINO routes: `qtui export` writes the folder; the code that loads it is encode.py's,
     public libraries only (rendered from the same template)."""
     from tui.core.export.standalone import recipe
 
-    return recipe(route_id, runtime)
+    return recipe(route_id, runtime, model)
 
 
-def _exported_mix(route_id: str, runtime: str, facts: dict | None) -> str | None:
-    """A mix of ONNX Runtime or OpenVINO: the export writes the model with the run's kept layers left float."""
+def _kept(facts: dict | None) -> list | None:
     kept = (facts or {}).get("kept_fp32")
-    if not isinstance(kept, list):
+    return kept if isinstance(kept, list) else None
+
+
+def _exported_mix(route_id: str, runtime: str, model: str, facts: dict | None) -> str | None:
+    """A mix of ONNX Runtime or OpenVINO: the export writes the model with the run's kept layers left float."""
+    kept = _kept(facts)
+    if kept is None:
         return None
     return (f"# keep_fp32 = {kept!r}  # measured the most sensitive to int8; the export reads them from the report\n"
-            + _exported(route_id, runtime))
+            + _exported(route_id, runtime, model))
 
 
-def recipe_for(route_id: str, model: str = "", threads: int = 1, facts: dict | None = None) -> str | None:
-    """Python reproducing `route_id`, or None for the baseline (nothing to change) and unknown ids; `facts` are
-    the route's from its report (a mixed route's recipe needs the layers it kept)."""
+FIXED_SHAPES_NOTE = (f"# openvino-int8-fixed runs this IR with shapes fixed: lengths padded to a multiple of "
+                     f"{LENGTH_BUCKET} tokens and model.reshape({{name: [batch, length]}}) compiled once per shape met "
+                     "(warm each up once).\n")
+# Where a mix's export finds the layers it keeps, said in its short recipe (the full one lists them).
+MIX_NOTE = "# the layers kept float: from the latest run saved here that measured this mix (or add --report FILE)\n"
+
+
+def _full_recipe(route_id: str, model: str, threads: int, facts: dict | None) -> str | None:
     if route_id.startswith("torch-qint8-") and route_id.endswith("-mixed"):
-        kept = (facts or {}).get("kept_fp32")
+        kept = _kept(facts)
         engine = route_id.removeprefix("torch-qint8-").removesuffix("-mixed")
         return _torch_mixed(engine, model, threads, list(kept), str((facts or {}).get("kept_dtype") or "fp32")) \
-            if isinstance(kept, list) else None
+            if kept is not None else None
     if route_id.startswith("torch-qint8-"):
         rest = route_id.removeprefix("torch-qint8-")
         engine, _, suffix = rest.partition("-")
@@ -169,16 +193,36 @@ def recipe_for(route_id: str, model: str = "", threads: int = 1, facts: dict | N
         "torch-bf16": lambda: _bf16(model),
         "torch-compile-fp32": lambda: _torch_compile(model, threads),
         "torch-pt2e-int8": lambda: _torch_pt2e(model, threads),
-        **{rid: (lambda rid=rid: _exported(rid, "onnxruntime")) for rid in ("ort-fp32", "ort-qint8", "ort-qdq-int8")},
-        "ort-qint8-mixed": lambda: _exported_mix("ort-qint8-mixed", "onnxruntime", facts),
-        "openvino-int8-mixed": lambda: _exported_mix("openvino-int8-mixed", "openvino", facts),
-        **{rid: (lambda rid=rid: _exported(rid, "openvino"))
+        **{rid: (lambda rid=rid: _exported(rid, "onnxruntime", model))
+           for rid in ("ort-fp32", "ort-qint8", "ort-qdq-int8")},
+        "ort-qint8-mixed": lambda: _exported_mix("ort-qint8-mixed", "onnxruntime", model, facts),
+        "openvino-int8-mixed": lambda: _exported_mix("openvino-int8-mixed", "openvino", model, facts),
+        **{rid: (lambda rid=rid: _exported(rid, "openvino", model))
            for rid in ("openvino-fp32", "openvino-int8", "openvino-bf16", "openvino-int8-bf16")},
-        "openvino-int8-fixed": lambda: _exported("openvino-int8", "openvino") + (
-            f"# openvino-int8-fixed runs this IR with shapes fixed: lengths padded to a multiple of {LENGTH_BUCKET} "
-            "tokens and model.reshape({name: [batch, length]}) compiled once per shape met (warm each up once).\n"),
+        "openvino-int8-fixed": lambda: _exported("openvino-int8", "openvino", model) + FIXED_SHAPES_NOTE,
         "torchao-int8": lambda: ("import torch\nfrom sentence_transformers import SentenceTransformer\n"
                                  "from torchao.quantization import Int8DynamicActivationInt8WeightConfig, quantize_\n\n"
                                  + _load_model(model) + "model = SentenceTransformer(model_dir, device=\"cpu\")\n"
                                  "quantize_(model, Int8DynamicActivationInt8WeightConfig())\n"),
     }.get(route_id, lambda: None)()
+
+
+def _short_recipe(route_id: str, model: str, full: str) -> str | None:
+    """What `qtui export` can write (ONNX Runtime, OpenVINO, the mixes): its command and the lines that load the
+    folder. PT2E has no shorter form (its capture and calibration are the recipe); the other torch recipes are
+    already their few lines of torch."""
+    from tui.core.export.standalone import short_recipe
+
+    if route_id.startswith(("ort-", "openvino-")) or route_id.endswith("-mixed"):
+        if route_id == "openvino-int8-fixed":  # the export writes the dynamic-shape IR; the note says what differs
+            return short_recipe("openvino-int8", model) + FIXED_SHAPES_NOTE
+        return (MIX_NOTE if route_id.endswith("-mixed") else "") + short_recipe(route_id, model)
+    return None if route_id == "torch-pt2e-int8" else full
+
+
+def recipe_for(route_id: str, model: str = "", threads: int = 1, facts: dict | None = None) -> Recipe | None:
+    """The recipe reproducing `route_id` (in full, with its short form), or None for the baseline (nothing to
+    change) and unknown ids; `facts` are the route's from its report (a mixed route's recipe needs the layers it
+    kept)."""
+    full = _full_recipe(route_id, model, threads, facts)
+    return None if full is None else Recipe(full, _short_recipe(route_id, model, full))

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import math
 import os
+import shlex
 import statistics
 import tempfile
 from pathlib import Path
 
+from tui.core import accuracy_gate as gate
 from tui.core.routes import BASELINE, runtime_versions
 
 SCHEMA = "qtui.report/1"
@@ -34,28 +36,42 @@ def _against_best_fp32(route: dict, best_fp32: str | None) -> str:
     return f"; {vs['point']:.2f}× the fastest fp32 route, {best_fp32}"
 
 
-def recommend_route(routes: list[dict], min_cosine: float, best_fp32: str | None = None) -> dict:
-    """The fastest route that is conclusively faster than fp32 and accurate enough; else fp32, with the reason.
-    The reason also compares it with the fastest fp32 route, the fair fp32 to beat."""
+def recommend_route(routes: list[dict], min_cosine: float, best_fp32: str | None = None, task: dict | None = None,
+                    max_task_loss: float | None = None) -> dict:
+    """The fastest route that is conclusively faster than fp32 and accurate enough (accuracy_gate: with a `task`,
+    its kept share within `max_task_loss` %; else the mean cosine); else fp32, with the reason. The reason also
+    compares it with the fastest fp32 route, the fair fp32 to beat."""
+    doc = {"min_cosine": min_cosine, "task": task, "max_task_loss": max_task_loss}
     ok = [r for r in routes if r["status"] == "ok" and r["id"] != BASELINE and r["speedup"]]
     faster = [r for r in ok if r["speedup"]["verdict"] == "faster"]
-    accurate = [r for r in faster if r["accuracy"] and r["accuracy"]["cosine_mean"] >= min_cosine]
+    accurate = [r for r in faster if gate.accurate(r, doc)]
     if accurate:
         best = max(accurate, key=lambda r: r["speedup"]["point"])
         lo, hi = best["speedup"]["ci95"]
         return {"route": best["id"],
                 "why": f"fastest route that is conclusively faster than fp32 ({best['speedup']['point']:.2f}×, "
-                       f"95 % CI {lo:.2f}–{hi:.2f}{_against_best_fp32(best, best_fp32)}) with mean cosine "
-                       f"{best['accuracy']['cosine_mean']:.4f} ≥ {min_cosine}"}
+                       f"95 % CI {lo:.2f}–{hi:.2f}{_against_best_fp32(best, best_fp32)}) {_meets(best, doc)}"}
     if faster:
         best = max(faster, key=lambda r: r["speedup"]["point"])
-        cos = best["accuracy"]["cosine_mean"] if best["accuracy"] else float("nan")
         return {"route": BASELINE,
                 "why": f"every conclusively faster route loses accuracy: the fastest, {best['id']} "
-                       f"({best['speedup']['point']:.2f}×), has mean cosine {cos:.4f} < {min_cosine}"}
+                       f"({best['speedup']['point']:.2f}×), {_misses(best, doc)}"}
     if ok:
         return {"route": BASELINE, "why": "no route was conclusively faster than fp32 on this machine"}
     return {"route": BASELINE, "why": "no other route ran, so there is nothing to beat fp32"}
+
+
+def _meets(route: dict, doc: dict) -> str:
+    if gate.by_task(doc):
+        return f"and {gate.kept_text(route, doc)}, within the budget (it {gate.gate_text(doc)})"
+    return f"with mean cosine {route['accuracy']['cosine_mean']:.4f} ≥ {doc['min_cosine']}"
+
+
+def _misses(route: dict, doc: dict) -> str:
+    if gate.by_task(doc):
+        return f"{gate.kept_text(route, doc)}; the budget {gate.gate_text(doc)}"
+    cos = route["accuracy"]["cosine_mean"] if route["accuracy"] else float("nan")
+    return f"has mean cosine {cos:.4f} < {doc['min_cosine']}"
 
 
 def route_document(r, texts: int) -> dict:
@@ -70,7 +86,7 @@ def route_document(r, texts: int) -> dict:
         "accuracy": r.accuracy.to_json() if r.accuracy is not None else None,
         "size_mb": _round(r.size_mb, 2), "peak_rss_mb": _round(r.peak_rss_mb, 1), "prepare_s": _round(r.prepare_s, 3),
         "threads": r.threads, "facts": r.facts, "profile": r.profile, "batch_invariance": r.batch_invariance,
-        "kernels": r.kernels,
+        "kernels": r.kernels, "task": r.task, "task_why": None if r.task else r.task_why,
     }
 
 
@@ -98,11 +114,15 @@ def build_document(result) -> dict:
                      "source": plan.workload.source, "fingerprint": plan.workload.fingerprint},
         "baseline": BASELINE,
         "min_cosine": plan.min_cosine,
+        "task": {**result.task.to_json(), "pass_s": result.task_pass_s} if result.task is not None else None,
+        "max_task_loss": plan.max_task_loss if result.task is not None else None,
         "routes": routes,
         "best_fp32": _best_fp32_json(result),
         "noise_floor": result.noise_floor.to_json() if result.noise_floor is not None else None,
         "baseline_noise": _noise_json(result.baseline_noise),
-        "recommendation": recommend_route(routes, plan.min_cosine, result.best_fp32),
+        "recommendation": recommend_route(routes, plan.min_cosine, result.best_fp32,
+                                          result.task.to_json() if result.task is not None else None,
+                                          plan.max_task_loss),
         "sweep": result.sweep,
         "layers": result.layers,
         "threads_sweep": result.threads_sweep,
@@ -222,8 +242,22 @@ def _vs_best_fp32_text(r: dict, best_fp32: str | None) -> str:
     return f"{vs['point']:.2f}×" if vs else "—"
 
 
+def task_cell(r: dict) -> str:
+    """"99.6 % (0.817)": the share of fp32's task score kept, and the score; "0.820 (ref)" for fp32."""
+    task = r.get("task") or {}
+    if task.get("score") is None:
+        return "—"
+    if not task.get("kept"):
+        return f"{task['score']:.3f} (ref)"
+    return f"{100 * task['kept']['point']:.1f} % ({task['score']:.3f})"
+
+
+def table_headers(doc: dict) -> list[str]:
+    return HEADERS + (["task kept (score)"] if doc.get("task") else [])
+
+
 def route_rows(doc: dict) -> list[list[str]]:
-    """Table rows shared by the stdout summary and the Markdown report."""
+    """Table rows shared by the stdout summary and the Markdown report (a task column when it has a task)."""
     best_fp32 = (doc.get("best_fp32") or {}).get("route")
     rows = []
     for r in doc["routes"]:
@@ -237,7 +271,7 @@ def route_rows(doc: dict) -> list[list[str]]:
             f"{acc['cosine_mean']:.4f}" if acc else ("1 (ref)" if r["id"] == BASELINE and tp else "—"),
             f"{r['size_mb']:.1f}" if r.get("size_mb") is not None else "—",
             f"{r['prepare_s']:.1f}" if r.get("prepare_s") is not None else "—",
-        ])
+        ] + ([task_cell(r)] if doc.get("task") else []))
     return rows
 
 
@@ -251,9 +285,12 @@ def format_table(headers: list[str], rows: list[list[str]]) -> str:
                      [fmt.format(*row) for row in rows])
 
 
-def format_summary(doc: dict) -> str:
-    """What `qtui bench` prints on stdout for people."""
-    lines = [format_table(HEADERS, route_rows(doc)), ""]
+def format_summary(doc: dict, report: str = "REPORT.json") -> str:
+    """What `qtui bench` prints on stdout for people: the diagnosis at terminal size. The kernels and the layer
+    table are in the Markdown report and the dashboard (`report`: the saved JSON, for the commands it names)."""
+    lines = [format_table(table_headers(doc), route_rows(doc)), ""]
+    if doc.get("task"):
+        lines += [format_task(doc), ""]
     for r in doc["routes"]:
         if r["status"] != "ok" and r.get("why"):
             lines.append(f"{r['id']}: {r['status']} — {r['why']}")
@@ -265,20 +302,42 @@ def format_summary(doc: dict) -> str:
     invariance = format_batch_invariance(doc)
     if invariance:
         lines += ["", invariance]
-    if doc.get("layers"):
-        lines += ["", format_layers(doc["layers"])]
     if doc.get("sweep"):
         lines += ["", format_sweep(doc["sweep"])]
     if doc.get("threads_sweep"):
         lines += ["", format_threads_sweep(doc["threads_sweep"])]
-    kernels = kernel_lines(doc)
-    if kernels:
-        lines += ["", "Kernels that ran (one batch after the rounds; observed = the runtime said so):", *kernels]
+    details = details_hint(doc, report)
+    if details:
+        lines += ["", details]
     if doc.get("roofline"):
         lines += ["", format_roofline(doc["roofline"], doc["routes"], report_cpu(doc))]
     if doc.get("advice") or doc.get("finding"):
-        lines += ["", format_advice(doc["advice"], finding=doc.get("finding"))]
+        lines += ["", format_advice(doc["advice"], finding=doc.get("finding"), report=report)]
     return "\n".join(lines)
+
+
+def format_task(doc: dict) -> str:
+    """What the task column measured, and the budget the recommendation used."""
+    task = doc["task"]
+    lines = [f"Task: {task['source']} — {task['n']} {'pairs' if task['kind'] == 'pairs' else 'queries'}, "
+             f"{gate.task_label(task)} of cosine similarity; kept = the route's score / fp32's on the same items, "
+             f"paired bootstrap 95 % CI; budget: {gate.gate_text(doc)}."]
+    lines += [f"{r['id']}: {gate.kept_text(r, doc)}" for r in doc["routes"]
+              if r["id"] != BASELINE and r.get("status") == "ok"]
+    lines += [f"{r['id']}: no task score — {r['task_why']}" for r in doc["routes"]
+              if r.get("status") == "ok" and not r.get("task") and r.get("task_why")]
+    return "\n".join(lines)
+
+
+def details_hint(doc: dict, report: str) -> str | None:
+    """Where the summary's left-out tables are (a line each per route or layer: they would bury the diagnosis,
+    whose advice quotes the kernels and layers that matter)."""
+    left_out = [what for what, present in (("the kernels each route ran (k)", kernel_lines(doc)),
+                                           ("the layers that cost int8 the most (l)", doc.get("layers"))) if present]
+    if not left_out:
+        return None
+    return (f"Also measured: {' and '.join(left_out)}: in the Markdown report (`qtui explain {shlex.quote(report)} "
+            "--markdown report.md`) and the dashboard (keys in parentheses).")
 
 
 def kernel_lines(doc: dict) -> list[str]:
@@ -384,17 +443,40 @@ def effect_label(a: dict) -> str:
     return f"Effect ({basis})" if basis else "Effect"
 
 
-def format_advice(advice: list[dict], recipes: bool = False, finding: dict | None = None) -> str:
-    """The finding, then the ranked advice for a terminal: title, evidence, fix, effect (and recipes if asked)."""
+def full_recipes_hint(report: str) -> str:
+    return (f"Recipes in full (encode.py and all): `qtui explain {shlex.quote(report)} --recipes`, the Markdown "
+            "report, or Enter on an advice item in the dashboard.")
+
+
+def recipe_lines(a: dict, full: bool, shown: dict[str, int], rank: int) -> list[str]:
+    """Item `rank`'s recipe for a terminal: in full, or its short form (without one, a line saying so). `shown`
+    maps the texts printed so far to their item's rank: a repeat names that item instead."""
+    text = a.get("recipe") if full else a.get("recipe_short")
+    if text in shown:
+        return [f"   Recipe: as for item {shown[text]}."]
+    if text:
+        shown[text] = rank
+        return ["   Recipe:"] + [f"     {line}" for line in text.rstrip().splitlines()]
+    if a.get("recipe"):
+        return [f"   Recipe: {len(a['recipe'].splitlines())} lines, none fewer reproduce this route (in full: below)."]
+    return []
+
+
+def format_advice(advice: list[dict], recipes: bool = False, finding: dict | None = None,
+                  report: str = "REPORT.json") -> str:
+    """The finding, then the ranked advice for a terminal: title, evidence, fix, effect and each recipe's short
+    form (`recipes`: every recipe in full); a recipe already shown is named, not repeated. `report` is the saved
+    JSON, for the command that prints the recipes in full."""
     lines = [finding["headline"], ""] if finding else []
+    shown: dict[str, int] = {}
     for i, a in enumerate(advice, 1):
         lines += [f"{i}. [{a['severity']}] {a['title']}  ({a['code']})",
                   f"   Evidence: {a['evidence']}", f"   Fix: {a['fix']}",
-                  f"   {effect_label(a)}: {a.get('effect', '')}"]
-        if recipes and a.get("recipe"):
-            lines += ["   Recipe:"] + [f"     {line}" for line in a["recipe"].rstrip().splitlines()]
+                  f"   {effect_label(a)}: {a.get('effect', '')}", *recipe_lines(a, recipes, shown, i)]
     if not advice:
         lines.append("No advice: nothing in this report points at a problem.")
+    if not recipes and any(a.get("recipe") and a.get("recipe_short") != a["recipe"] for a in advice):
+        lines += ["", full_recipes_hint(report)]
     return "\n".join(lines)
 
 
@@ -411,9 +493,12 @@ def to_markdown(doc: dict) -> str:
     ]
     if env.get("simulated_isa"):
         lines.append(f"- **Simulated ISA**: {env['simulated_isa']} (a prediction for a weaker CPU, not this one)")
-    lines += ["", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+    headers = table_headers(doc)
+    lines += ["", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(row) + " |" for row in route_rows(doc)]
     lines += [""]
+    if doc.get("task"):
+        lines += ["```", format_task(doc), "```", ""]
     for r in doc["routes"]:
         if r["status"] != "ok" and r.get("why"):
             lines.append(f"- `{r['id']}` {r['status']}: {r['why']}")
@@ -433,10 +518,14 @@ def to_markdown(doc: dict) -> str:
         lines += ["## Finding", "", doc["finding"]["headline"], ""]
     if doc.get("advice"):
         lines += ["## Advice", ""]
+        shown: dict[str, str] = {}  # recipe → the title of the item that showed it: a repeat names that item
         for a in doc["advice"]:
             lines += [f"### [{a['severity']}] {a['title']} (`{a['code']}`)", "", f"Evidence: {a['evidence']}", "",
                       f"Fix: {a['fix']}", "", f"{effect_label(a)}: {a.get('effect', '')}", ""]
-            if a.get("recipe"):
+            if a.get("recipe") in shown:
+                lines += [f"Recipe: as for “{shown[a['recipe']]}” above.", ""]
+            elif a.get("recipe"):
+                shown[a["recipe"]] = a["title"]
                 lines += ["```python", a["recipe"].rstrip(), "```", ""]
     return "\n".join(lines)
 

@@ -28,6 +28,12 @@ def missing_qtui(host: str, command: str) -> str:
             f"there with `{INSTALL_QTUI}`, or pass --remote-qtui /path/to/qtui")
 
 
+def no_answer(seconds: float, interval: float, count: int) -> str:
+    """A host that went silent with its connection open: frozen, swamped, or the network to it dropped."""
+    return (f"no answer for {seconds:g} s ({count} keep-alives {interval:g} s apart unanswered): the host froze or is "
+            f"overloaded, or the network to it dropped; check it, or give a slow host a longer --keepalive-interval")
+
+
 def reason(exc: BaseException, host: str, hostname: str | None = None, port: int | None = None,
            user: str | None = None, timeout: float | None = None) -> str:
     """One line for a connection that failed; never a traceback."""

@@ -3,7 +3,7 @@ alternated, then judged step by step: where does adding threads stop paying?
 
 This is the pure half: which counts, which route, the statistics of each count, the verdict of each step, and
 the words and rows every face shows (summary, Markdown, `qtui explain`, the dashboard). The coordinator
-(`bench._threads_sweep`) drives the worker pairs. Nothing heavy at import: `stats` (numpy, scipy) loads inside
+(`passes/threads.py`) drives the worker pairs. Nothing heavy at import: `stats` (numpy, scipy) loads inside
 the functions that compute.
 
 A step from n to m threads *pays* when it gains at least 10 % throughput and its CI excludes no gain; it is
@@ -41,7 +41,7 @@ def default_counts(physical: int | None, logical: int | None) -> tuple[int, ...]
 def pick_route(routes: dict, speedups: dict, min_cosine: float) -> tuple[str | None, str]:
     """The int8 route to sweep, chosen after the main rounds, and why: the recommended one (the fastest accurate
     int8 route conclusively faster than fp32), else the fastest accurate one, else the fastest one.
-    `routes` maps ids to bench.RouteResult, `speedups` ids to stats.Speedup against the baseline."""
+    `routes` maps ids to results.RouteResult, `speedups` ids to stats.Speedup against the baseline."""
     int8 = [rid for rid, r in routes.items() if r.spec.dtype in INT8_DTYPES]
     measured = [rid for rid in int8 if routes[rid].status == "ok" and rid in speedups]
     if not measured:

@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from tui.core.fleet_view import HEADERS, HostRow, summary, update
+from tui.core.fleet_view import HEADERS, HostRow, summary, update, where_saved
 
 WAITING = "The hosts × routes comparison appears here as hosts finish."
 
@@ -32,14 +32,15 @@ class FleetEvent(Message):
 
 def plan_from_settings(hosts: list[str], settings: argparse.Namespace):
     """A fleet plan for hosts typed on the screen: the dashboard's run settings, ~/.ssh/config, qtui on the PATH."""
-    from tui.core.fleet import FleetPlan
+    from tui.core.fleet import FleetPlan, task_path
     from tui.options import run_options_argv
 
     options = argparse.Namespace(**vars(settings))
     if isinstance(options.routes, list):
         options.routes = ",".join(options.routes)
     out = Path(time.strftime("qtui-fleet-%Y%m%d-%H%M%S"))
-    return FleetPlan(hosts=tuple(hosts), out_dir=out, bench_args=tuple(run_options_argv(options)))
+    return FleetPlan(hosts=tuple(hosts), out_dir=out, bench_args=tuple(run_options_argv(options)),
+                     task_file=task_path(getattr(options, "task", None)))
 
 
 class FleetScreen(Screen):
@@ -90,8 +91,7 @@ class FleetScreen(Screen):
 
     # ------------------------------------------------------------------------------------ running
 
-    def start(self, plan) -> None:
-        plan.out_dir.mkdir(parents=True, exist_ok=True)
+    def start(self, plan) -> None:  # the core makes plan.out_dir with the first report: no empty folder if all fail
         self.plan = plan
         self.rows = {h: HostRow(h) for h in plan.hosts}
         self.reports = {}
@@ -102,7 +102,7 @@ class FleetScreen(Screen):
         self.running, self.cancelled = True, False
         self.finished.clear()
         table.focus()  # off the hosts field, so x cancels instead of typing an x
-        self._status(f"{len(plan.hosts)} hosts · reports in {plan.out_dir} · x cancels")
+        self._status(f"{len(plan.hosts)} hosts · reports go to {plan.out_dir} · x cancels")
         self.run_worker(self._run(plan), exclusive=True, group="fleet", exit_on_error=False)
 
     async def _run(self, plan) -> None:
@@ -137,8 +137,8 @@ class FleetScreen(Screen):
         done = sum(r.done for r in self.rows.values())
         if not self.running and self.plan is not None:
             head = "cancelled — every remote run stopped" if self.cancelled else "finished"
-            self._status(f"{head}: {done} of {len(self.rows)} hosts done, {len(failed)} failed · reports in "
-                         f"{self.plan.out_dir} · esc back, q quits")
+            self._status(f"{head}: {done} of {len(self.rows)} hosts done, {len(failed)} failed · "
+                         f"{where_saved(self.plan.out_dir, len(self.reports))} · esc back, q quits")
         text = summary(list(self.rows.values()), self.reports).split("\n\n", 1)
         self._compare(text[1] if len(text) > 1 else WAITING)
 

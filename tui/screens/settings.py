@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from tui.options import positive_float, positive_int, thread_counts
+from tui.options import positive_float, positive_int, task_loss_percent, thread_counts
 
 FIELDS = [  # (attribute, label, parser)
     ("model", "model (directory or cached hub name; empty: packaged all-MiniLM-L6-v2)", None),
@@ -20,8 +20,10 @@ FIELDS = [  # (attribute, label, parser)
     ("threads", "threads (empty: physical cores)", positive_int),
     ("time_budget", "time budget for the rounds, seconds", positive_float),
     ("threads_sweep", "thread sweep after the rounds (e.g. 1,2,4 or auto; empty: none)", thread_counts),
+    ("task", "task to score (stsb, a pairs .csv/.tsv/.jsonl or a BEIR folder; empty: none, judge by cosine)", None),
+    ("max_task_loss", "with a task: most % of fp32's task score to give up (empty: 1)", task_loss_percent),
 ]
-OPTIONAL = ("model", "texts", "threads", "threads_sweep")  # empty means the default
+OPTIONAL = ("model", "texts", "threads", "threads_sweep", "task", "max_task_loss")  # empty means the default
 
 
 def shown(value) -> str:
@@ -39,7 +41,7 @@ class SettingsScreen(ModalScreen[argparse.Namespace | None]):
         self.settings = settings
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="settings-box"):  # 7 fields do not fit in 24 rows: tab scrolls to each
+        with VerticalScroll(id="settings-box"):  # 9 fields do not fit in 24 rows: tab scrolls to each
             yield Static("Run settings — Enter in any field applies, Esc cancels.")
             for attr, label, _ in FIELDS:
                 value = getattr(self.settings, attr, None)

@@ -23,9 +23,14 @@ COMPACT_COLUMNS = [("route", "route", 24), ("state", "status", 6), ("sent/s", "t
 # scrollbar (2 cells each) that is a 120-column terminal. Decided on the terminal's width, not the table's, so
 # a scrollbar coming and going does not flip the layout.
 COMPACT_BELOW = sum(width + 2 for *_, width in COLUMNS) + 2 + 2
+# With --task: the share of fp32's task score kept (and, in the full layout, the score itself), shown from 100
+# columns; the full layout then needs its width too.
+TASK_COLUMN, COMPACT_TASK_COLUMN = ("task kept · score", "task", 17), ("task", "task", 6)
+TASK_FROM = 100
 SHORT_STATUS = {"queued": "·", "loading": "load", "preparing": "prep", "ready": "ready", "profiling": "prof",
                 "rebatching": "batch", "inspecting": "layer", "calibrating": "calib", "sweeping": "sweep",
-                "kernels": "kern", "ok": "ok", "failed": "FAIL", "unavailable": "n/a", "measuring": "run"}
+                "kernels": "kern", "ok": "ok", "failed": "FAIL", "unavailable": "n/a", "measuring": "run",
+                "scoring": "task"}
 SHORT_VERDICT = {"inconclusive": "unsure"}
 BAR_WIDTH = 8
 VERDICT_COLOUR = {"faster": "success", "slower": "error", "inconclusive": "warning"}
@@ -45,21 +50,27 @@ class RoutesTable(DataTable):
         self.zebra_stripes = True
         self.max_rounds = 1
         self.texts = 1
-        self.values: dict[str, dict] = {}  # route id → status, round, tp, speedup, verdict, vsbest, cos
+        self.values: dict[str, dict] = {}  # route id → status, round, tp, speedup, verdict, vsbest, cos, task
+        self.task_name: str | None = None  # the run's task, when it has one: a column of its own
         self._layout()
 
     def _wants_compact(self) -> bool:
-        return self.app.size.width < COMPACT_BELOW
+        return self.app.size.width < COMPACT_BELOW + (TASK_COLUMN[2] + 2 if self.task_name else 0)
+
+    def _columns(self) -> list[tuple[str, str, int]]:
+        if not self.compact:
+            return COLUMNS + ([TASK_COLUMN] if self.task_name else [])
+        return COMPACT_COLUMNS + ([COMPACT_TASK_COLUMN] if self.task_name and self.app.size.width >= TASK_FROM else [])
 
     def on_resize(self, event: events.Resize) -> None:
-        if self._wants_compact() != self.compact:
+        if self._wants_compact() != self.compact or len(self._columns()) != len(self.columns):
             self._layout()
 
     def _layout(self) -> None:
         self.compact = self._wants_compact()
         self.clear(columns=True)
         keys = []
-        for label, key, width in COMPACT_COLUMNS if self.compact else COLUMNS:
+        for label, key, width in self._columns():
             self.add_column(label, key=key, width=width)
             keys.append(key)
         for rid in self.values:
@@ -87,6 +98,10 @@ class RoutesTable(DataTable):
         if key == "cos":
             cos = v.get("cos")
             return f"{cos:.{3 if self.compact else 4}f}" if isinstance(cos, float) else (cos or "")
+        if key == "task":
+            kept, score = v.get("kept"), v.get("score")
+            text = "ref" if kept == "ref" else f"{100 * kept:.1f}%" if isinstance(kept, float) else ""
+            return f"{text:<6} {score:.3f}" if score is not None and not self.compact else text
         return v.get(key) or ""
 
     def _update(self, rid: str, **values) -> None:
@@ -97,7 +112,7 @@ class RoutesTable(DataTable):
             self.update_cell(rid, key, self._cell(rid, key.value))
 
     def start(self, event: RunStarted) -> None:
-        self.max_rounds, self.texts = event.max_rounds, event.texts
+        self.max_rounds, self.texts, self.task_name = event.max_rounds, event.texts, event.task
         self.values = {rid: {"status": "queued", "round": 0} for rid in event.route_ids}
         self._layout()
 
@@ -109,7 +124,7 @@ class RoutesTable(DataTable):
 
     def phase(self, event: RoutePhase) -> None:
         if event.phase in ("loading", "preparing", "profiling", "rebatching", "inspecting", "calibrating",
-                           "sweeping", "kernels"):
+                           "sweeping", "kernels", "scoring"):
             self._update(event.route_id, status=event.phase)
 
     def ready(self, event: RouteReady) -> None:
@@ -185,4 +200,8 @@ class RoutesTable(DataTable):
                 values["vsbest"] = "best"
             elif r.get("vs_best_fp32"):
                 values["vsbest"] = f"{r['vs_best_fp32']['point']:.2f}×"
+            task = r.get("task") or {}
+            if task.get("score") is not None:
+                values["score"] = task["score"]
+                values["kept"] = task["kept"]["point"] if task.get("kept") else "ref"
             self._update(r["id"], **values)

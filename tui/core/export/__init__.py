@@ -127,9 +127,11 @@ def check(request: ExportRequest) -> Checked:
                              f"--num-texts of the `qtui bench` run)")
     calibration = calibration_texts(request, spec, workload)
     reduce_range = wants_reduce_range(spec, cpu)
-    if found is not None and reduce_range:
-        found, note = None, ("the measured model had full-range weights; this one has 7-bit weights "
-                             "(reduce_range, for the --for CPU without VNNI) and was not measured")
+    if found is not None and bool(found.facts.get("reduce_range")) != reduce_range:
+        # A run on a CPU without VNNI builds 7-bit weights, as export does for one: measured only when they match.
+        had, has = (("7-bit", "full-range") if not reduce_range else ("full-range", "7-bit (reduce_range, for "
+                    "the --for CPU without VNNI)"))
+        found, note = None, f"the measured model had {had} weights; this one has {has} weights and was not measured"
     if found is not None and request.calibration:
         found, note = None, "calibrated on --calibration texts: this artefact was not measured"
     if spec.rescue and not (found and isinstance(found.facts.get("kept_fp32"), list)):
@@ -239,7 +241,7 @@ def ensure_measured(checked: Checked, say: Say = lambda line: None,
     """No saved numbers for the route: measure it briefly, unless told not to (or built for another CPU, which
     this one cannot measure)."""
     if checked.measured is None and checked.request.measure and not checked.request.target \
-            and not checked.reduce_range and not checked.request.calibration:
+            and not checked.request.calibration:
         from tui.core.export.measured import measure_briefly
 
         checked.measured, checked.measured_note = measure_briefly(checked, workload_of(checked.request, None),
@@ -305,7 +307,7 @@ def prepare_context(checked: Checked, scratch: Path):
     return PrepareContext(model_dir=checked.model.path, model_fingerprint=checked.model.fingerprint,
                           threads=checked.threads, calibration=list(checked.calibration),
                           cache_root=checked.request.cache_root, scratch=scratch, keep_fp32=tuple(kept_fp32(checked)),
-                          kept_dtype=str(mix_facts(checked).get("kept_dtype") or "fp32"))
+                          kept_dtype=str(mix_facts(checked).get("kept_dtype") or "fp32"), model_name=checked.model.name)
 
 
 def kept_fp32(checked: Checked) -> list[str]:

@@ -27,13 +27,14 @@ class Measured:
     created: str
     workload: dict
     facts: dict = field(default_factory=dict)  # the route's facts in the report (a mix's kept_fp32 layers)
+    task: dict | None = None  # with a task in the report: the task, the route's score and the share of fp32's kept
 
     def to_json(self) -> dict:
         return {"speedup_vs_torch_fp32": self.speedup, "ci95": list(self.ci95), "verdict": self.verdict,
                 "cosine_mean": self.cosine_mean, "cosine_min": self.cosine_min,
                 "sentences_per_s": self.sentences_per_s, "threads": self.threads, "batch_size": self.batch_size,
                 "measured_on": self.cpu, "packages": self.packages, "report": self.report,
-                "report_created": self.created, "workload": self.workload}
+                "report_created": self.created, "workload": self.workload, "task": self.task}
 
 
 def from_report(doc: dict, route_id: str, source: str, model_name: str | None = None) -> Measured | None:
@@ -52,7 +53,17 @@ def from_report(doc: dict, route_id: str, source: str, model_name: str | None = 
                     workload.get("batch_size"), env.get("cpu") or {}, env.get("packages") or {}, source,
                     str(doc.get("created", "")),
                     {k: workload.get(k) for k in ("model", "texts", "source", "fingerprint")},
-                    dict(route.get("facts") or {}))
+                    dict(route.get("facts") or {}), _task(doc, route))
+
+
+def _task(doc: dict, route: dict) -> dict | None:
+    from tui.core import accuracy_gate
+
+    task, score = doc.get("task"), route.get("task")
+    if not task or not score or score.get("score") is None:
+        return None
+    return {**{k: task.get(k) for k in ("name", "metric", "split", "n", "source")}, "score": score["score"],
+            "ci95": score.get("ci95"), "kept": score.get("kept"), "said": accuracy_gate.accuracy_text(route, doc)}
 
 
 def latest_saved(route_id: str, model_name: str, cache_root: Path | None = None) -> Measured | None:
@@ -73,7 +84,10 @@ def describe(measured: dict | None) -> str:
     lo, hi = measured["ci95"]
     ci = f" [95% CI {lo:.2f}–{hi:.2f}]" if lo is not None and hi is not None else ""
     cos = f", mean cosine to fp32 {measured['cosine_mean']:.4f}" if measured["cosine_mean"] is not None else ""
-    return (f"{measured['speedup_vs_torch_fp32']:.2f}× torch fp32{ci} ({measured['verdict']}){cos}, "
+    task = measured.get("task") or {}
+    said = f", {task['said']}" if task.get("kept") else (
+        f", {task['metric']} {task['score']:.4f} on {task['name']}" if task else "")
+    return (f"{measured['speedup_vs_torch_fp32']:.2f}× torch fp32{ci} ({measured['verdict']}){cos}{said}, "
             f"{measured['threads']} threads")
 
 

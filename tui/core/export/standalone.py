@@ -5,6 +5,7 @@ so the code a user copies is the code an exported folder runs."""
 from __future__ import annotations
 
 import re
+import shlex
 from functools import cache
 from pathlib import Path
 
@@ -43,12 +44,33 @@ BUILT_BY = {  # how each route's model file is made, for the recipe's first line
 }
 
 
-def recipe(route_id: str, runtime: str) -> str:
-    """Advice recipe: how to get the folder, then the code it runs (public libraries only)."""
+def export_command(route_id: str, model: str = "") -> str:
+    """The `qtui export` command that writes `route_id`'s folder, named after the route; `model` is the report's
+    (the packaged default needs no --model)."""
+    from tui.core.models import DEFAULT_MODEL_NAME
+
+    model_flag = f" --model {shlex.quote(model)}" if model and model != DEFAULT_MODEL_NAME else ""
+    return f"qtui export {route_id} --out {route_id}{model_flag}"
+
+
+def load_and_encode(folder: str) -> str:
+    """The Python a service runs against an exported folder: `encode` from encode.py's main section loads the
+    folder it sits in on first use."""
+    return (f"import sys; sys.path.insert(0, {folder!r})  # the folder qtui export wrote\n"
+            "from encode import encode\n"
+            "vectors = encode([\"an example sentence\"])\n")
+
+
+def short_recipe(route_id: str, model: str = "") -> str:
+    """The fewest lines that reproduce the route: the export command (a shell line, `$ `), then the Python."""
+    return f"$ {export_command(route_id, model)}\n" + load_and_encode(route_id)
+
+
+def recipe(route_id: str, runtime: str, model: str = "") -> str:
+    """Advice recipe in full: how to get the folder, then the code it runs (public libraries only)."""
     built = f"  ({BUILT_BY[route_id]})" if route_id in BUILT_BY else ""
-    return (f"# qtui export {route_id} --out {route_id}/{built}\n"
+    return (f"# {export_command(route_id, model)}{built}\n"
             f"# writes the model file, its tokenizer, qtui-export.json and this code as {route_id}/encode.py;\n"
             f"# a service then needs no qtui:\n"
-            f"#   import sys; sys.path.insert(0, '{route_id}'); from encode import load\n"
-            f"#   vectors = load('{route_id}').encode(['an example sentence'])\n"
+            + "".join(f"#   {line}\n" for line in load_and_encode(route_id).splitlines())
             + encode_py(runtime))

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from tui.core.cpu import CpuInfoError, CpuProfile, load_cpuinfo_file
 from tui.core.routes import RouteSpec
+from tui.core.routes.onnx import X86_INT8_DOT, wants_reduce_range
 
-X86_INT8_DOT = ("avx512_vnni", "avx_vnni", "amx_int8")  # u8×s8 products summed in 32 bits, no saturation
+__all__ = ["X86_INT8_DOT", "wants_reduce_range", "load_target", "needs", "tuned_for", "int8_dot_features"]
 ARM_INT8_DOT = ("dotprod", "i8mm")
 ISSUE_SATURATION = "https://github.com/microsoft/onnxruntime/issues/5849"
 
@@ -38,11 +39,6 @@ def load_target(path: str) -> CpuProfile:
 
 def int8_dot_features(cpu: CpuProfile) -> tuple[str, ...]:
     return X86_INT8_DOT if cpu.is_x86 else ARM_INT8_DOT if cpu.is_arm else ()
-
-
-def wants_reduce_range(spec: RouteSpec, cpu: CpuProfile) -> bool:
-    """ORT dynamic int8 for an x86 CPU without VNNI: 7-bit weights keep u8s8 sums from saturating."""
-    return spec.id == "ort-qint8" and cpu.is_x86 and not cpu.has_any(*X86_INT8_DOT)
 
 
 def needs(spec: RouteSpec, cpu: CpuProfile, reduce_range: bool) -> list[dict]:

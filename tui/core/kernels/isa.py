@@ -74,6 +74,17 @@ def from_openvino_primitive(name: str) -> str | None:
     return None
 
 
+def onednn_jit_gemm_isa(features) -> str | None:
+    """oneDNN's JIT int8 GEMM (`gemm:jit`, OpenVINO's `jit_gemm_I8`) picks its kernels from CPUID at run time:
+    AVX-512 core (VNNI when present), AVX2 (AVX-VNNI when present), else SSE4.1; it has no AMX kernels."""
+    f = set(features)
+    if {"avx512f", "avx512bw", "avx512vl"} <= f:
+        return "avx512_vnni" if "avx512_vnni" in f else "avx512"
+    if "avx2" in f:
+        return "avx2_vnni" if "avx_vnni" in f else "avx2"
+    return "sse4_1" if "sse4_2" in f else None
+
+
 def best_int8(features) -> str | None:
     """The best int8 GEMM path a CPU with these canonical features offers (x86), None elsewhere."""
     f = set(features)

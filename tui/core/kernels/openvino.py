@@ -32,7 +32,7 @@ def layers(runtime_model) -> list[tuple[str, str, str]]:
     return out
 
 
-def from_layers(rows: list[tuple[str, str, str]], env_cap: str | None) -> Capture:
+def from_layers(rows: list[tuple[str, str, str]], env_cap: str | None, host_features=()) -> Capture:
     cap = Capture()
     gemm = Counter((layer, prim, prec) for layer, prim, prec in rows if layer in GEMM_LAYERS)
     grouped: Counter = Counter()
@@ -49,6 +49,11 @@ def from_layers(rows: list[tuple[str, str, str]], env_cap: str | None) -> Captur
         elif env_cap:
             isa, basis = isas.MAX_CPU_ISA.get(env_cap.upper()), INFERRED
             source = f"OpenVINO runtime model: {prim} names no ISA; inferred from ONEDNN_MAX_CPU_ISA={env_cap}"
+        elif "jit_gemm" in prim.lower() and isas.onednn_jit_gemm_isa(host_features):
+            # Seen on AVX2-only CPUs (Zen 2/3): OpenVINO's int8 FullyConnected runs oneDNN's JIT GEMM, unnamed.
+            isa, basis = isas.onednn_jit_gemm_isa(host_features), INFERRED
+            source = (f"OpenVINO runtime model: {prim} names no ISA; oneDNN's JIT GEMM takes the widest this CPU "
+                      "reports (CPUID), inferred")
         else:
             isa, basis, source = None, OBSERVED, f"OpenVINO runtime model: {prim} names no ISA"
         cap.gemms.append(Gemms(dtype, n, isa, "OpenVINO", prim, basis, source))
@@ -70,7 +75,8 @@ def capture(encoder, texts: list[str], batch_size: int, host_features, simulated
     if compiled is None:
         return Capture(False, "not available: this OpenVINO route exposes no compiled model")
     encoder.encode(texts[:batch_size], batch_size)  # shapes of this batch: implementations are chosen per shape
-    cap = from_layers(layers(compiled.get_runtime_model()), os.environ.get("ONEDNN_MAX_CPU_ISA"))
+    cap = from_layers(layers(compiled.get_runtime_model()), os.environ.get("ONEDNN_MAX_CPU_ISA"),
+                      host_features)
     cap.facts.insert(0, Fact("OpenVINO", "version", ov.get_version(), OBSERVED, "openvino.get_version()"))
     precision = getattr(encoder, "inference_precision", None)
     if precision:

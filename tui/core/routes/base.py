@@ -60,8 +60,11 @@ class PrepareContext:
     facts: dict = field(default_factory=dict)
     layer_order: tuple[str, ...] = ()  # Linear layers, most int8-sensitive first (rescue routes)
     min_cosine: float = 0.99  # what a rescue route's mix must reach on calibration texts
+    task: object | None = None  # with --task: the tasks.Task split a rescue tunes on (its kept share is the goal)
+    min_task_kept: float = 0.99  # the kept share a mix must reach on it
     keep_fp32: tuple[str, ...] = ()  # a rescue route's layers left in floating point, when already known (export)
     kept_dtype: str = "fp32"  # the dtype they run in ("bf16": measured faster on bf16 hardware)
+    model_name: str = ""  # what the user calls the model, recorded with cached artefacts for `qtui cache`
 
 
 @dataclass(frozen=True)
@@ -144,7 +147,8 @@ def cached(ctx: PrepareContext, name: str, build, *version_of: str, extra: str =
 
     cache = ArtefactCache(ctx.cache_root) if ctx.cache_root else ArtefactCache()
     key = cache_key(name, ctx.model_fingerprint, __version__, versions(*version_of), extra)
-    entry, facts, hit = cache.get_or_build(f"{name}-{key}", build, ctx.scratch)
+    entry, facts, hit = cache.get_or_build(f"{name}-{key}", build, ctx.scratch,
+                                           about={"kind": name, "model": ctx.model_name or str(ctx.model_dir)})
     ctx.facts[f"{name}_cache"] = "hit" if hit else ("built" if cache.writable else "no cache (read-only)")
     return entry, facts
 

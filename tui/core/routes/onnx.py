@@ -39,7 +39,7 @@ def onnx_fp32(ctx: PrepareContext) -> Path:
 
 def onnx_dynamic_int8(ctx: PrepareContext, fp32: Path, *, reduce_range: bool = False,
                       keep_float: tuple[str, ...] = ()) -> Path:
-    """Dynamic int8; `reduce_range` (7-bit weights) is for x86 CPUs without VNNI (`qtui export --for`);
+    """Dynamic int8; `reduce_range` (7-bit weights) is for x86 CPUs without VNNI (this one, or `export --for`);
     `keep_float`: a mixed route's layers left float."""
     from tui.core.onnx_route import quantize_onnx_int8
 
@@ -66,6 +66,15 @@ def onnx_qdq_int8(ctx: PrepareContext, fp32: Path) -> Path:
     return entry / "model.qdq.onnx"
 
 
+X86_INT8_DOT = ("avx512_vnni", "avx_vnni", "amx_int8")  # u8×s8 products summed in 32 bits, no saturation
+
+
+def wants_reduce_range(spec: RouteSpec, cpu) -> bool:
+    """ORT dynamic int8 for an x86 CPU without VNNI: 7-bit weights keep u8s8 sums from saturating
+    (onnxruntime#5849). The run builds the route so on such a host, and export ships the same file."""
+    return spec.id == "ort-qint8" and cpu.is_x86 and not cpu.has_any(*X86_INT8_DOT)
+
+
 def onnx_path(spec: RouteSpec, ctx: PrepareContext, *, reduce_range: bool = False) -> Path:
     """The route's ONNX file, built through the cache: the file the route runs, and exports."""
     fp32 = onnx_fp32(ctx)
@@ -79,12 +88,13 @@ def onnx_path(spec: RouteSpec, ctx: PrepareContext, *, reduce_range: bool = Fals
 def search_mix(spec: RouteSpec, ctx: PrepareContext) -> dict:
     """The rescue's mix for ort-qint8 (searched, or from the mix cache); sets ctx.keep_fp32, returns its facts."""
     from tui.core import rescue
-    from tui.core.onnx_route import OrtEncoder, mean_cosine, quantize_onnx_int8
+    from tui.core.onnx_route import OrtEncoder, quantize_onnx_int8
     from tui.core.routes.base import RouteUnavailable, versions
 
     rescue.require_layer_order(ctx)
     fp32 = onnx_fp32(ctx)
-    texts = rescue.scoring_texts(ctx.calibration)
+    goal = rescue.target(ctx)
+    texts = list(goal.texts)
     trial = ctx.scratch / f"{spec.id}.trial.onnx"
 
     def make_score():
@@ -92,14 +102,14 @@ def search_mix(spec: RouteSpec, ctx: PrepareContext) -> dict:
 
         def score(kept: tuple[str, ...]) -> float:
             quantize_onnx_int8(fp32, trial, keep_float=kept)
-            return mean_cosine(reference, OrtEncoder(trial, ctx.model_dir, threads=ctx.threads).encode(texts, 32))
+            return goal.score(reference, OrtEncoder(trial, ctx.model_dir, threads=ctx.threads).encode(texts, 32))
 
         return score
 
     try:
         mix, hit = rescue.find_mix(spec.id, ctx, list(ctx.layer_order), make_score, versions("onnxruntime", "onnx"))
     except rescue.NoMixReachesIt as exc:
-        raise RouteUnavailable(f"no mix reaches cosine {ctx.min_cosine}: {exc}") from None
+        raise RouteUnavailable(f"no mix reaches {goal.unit} {goal.threshold}: {exc}") from None
     finally:
         trial.unlink(missing_ok=True)
     ctx.keep_fp32 = mix.kept_fp32
@@ -108,10 +118,11 @@ def search_mix(spec: RouteSpec, ctx: PrepareContext) -> dict:
 
 
 def prepare(spec: RouteSpec, ctx: PrepareContext):
+    from tui.core.cpu import detect
     from tui.core.onnx_route import OrtEncoder
 
     mix_facts = search_mix(spec, ctx) if spec.rescue and not ctx.keep_fp32 else {}
-    path = onnx_path(spec, ctx)
+    path = onnx_path(spec, ctx, reduce_range=wants_reduce_range(spec, detect()))
     encoder = OrtEncoder(path, ctx.model_dir, threads=ctx.threads)
     encoder.artefact = path  # the file the runtime loaded (benchmarks reuse it)
     encoder.size_mb = path.stat().st_size / 1e6

@@ -68,7 +68,7 @@ def _mixed_ir(ctx: PrepareContext, fp32_xml: Path, chosen: str, extra: str) -> P
     """openvino-int8 with ctx.keep_fp32 left float (searched first when not given: `search_mix`)."""
     from tui.core.openvino_route import MixedBuild
 
-    build = MixedBuild(ctx.model_dir, fp32_xml, ctx.calibration, chosen, rescue.scoring_texts(ctx.calibration))
+    build = MixedBuild(ctx.model_dir, fp32_xml, ctx.calibration, chosen, rescue.target(ctx))
     if not ctx.keep_fp32:
         ctx.facts.update(search_mix(ctx, build))
     entry, facts = cached(ctx, "openvino-int8-mixed", lambda d: build.save(ctx.keep_fp32, d / "model.xml"),
@@ -84,13 +84,14 @@ def search_mix(ctx: PrepareContext, build) -> dict:
 
     rescue.require_layer_order(ctx)
     bf16 = worker_cpu().has_bf16_hardware
+    goal = rescue.target(ctx)
     try:
         mix, hit = rescue.find_mix("openvino-int8-mixed", ctx, list(ctx.layer_order), build.scorer,
                                    versions("openvino", "nncf") + f";{build.candidate.name};bf16 hardware={bf16}",
-                                   lambda mix: build.prefer_bf16(mix, ctx.min_cosine) if bf16 and mix.kept_fp32
+                                   lambda mix: build.prefer_bf16(mix, goal.threshold) if bf16 and mix.kept_fp32
                                    else mix)
     except rescue.NoMixReachesIt as exc:
-        raise RouteUnavailable(f"no mix reaches cosine {ctx.min_cosine}: {exc}") from None
+        raise RouteUnavailable(f"no mix reaches {goal.unit} {goal.threshold}: {exc}") from None
     ctx.keep_fp32, ctx.kept_dtype = mix.kept_fp32, mix.kept_dtype
     return rescue.mix_facts(mix, hit)
 

@@ -118,12 +118,12 @@ def _prepare_mixed(spec: RouteSpec, model, ctx: PrepareContext) -> TorchRunner:
 
     from tui.core import rescue
     from tui.core.layers import linear_layers, transformer_prefix
-    from tui.core.onnx_route import mean_cosine
     from tui.core.simulate import worker_cpu
 
     rescue.require_layer_order(ctx)
     prefix, names = transformer_prefix(model), list(linear_layers(model))
-    texts = rescue.scoring_texts(ctx.calibration)
+    goal = rescue.target(ctx)
+    texts = list(goal.texts)
 
     def quantized(kept, kept_dtype: str = "fp32"):
         mixed = quantize_dynamic_linear(model, spec.engine, "per-channel", [prefix + n for n in names if n not in kept])
@@ -139,7 +139,7 @@ def _prepare_mixed(spec: RouteSpec, model, ctx: PrepareContext) -> TorchRunner:
 
     def cosine(st_model) -> float:
         reference[:] = reference or [encode(model)]
-        return mean_cosine(reference[0], encode(st_model))
+        return goal.score(reference[0], encode(st_model))
 
     compared: dict[str, object] = {}  # the two builds refine timed, by kept dtype: the chosen one is the route
 
@@ -148,7 +148,7 @@ def _prepare_mixed(spec: RouteSpec, model, ctx: PrepareContext) -> TorchRunner:
             return mix
         compared.update({dtype: quantized(mix.kept_fp32, dtype) for dtype in ("fp32", "bf16")})
         return rescue.prefer_bf16(mix, lambda: encode(compared["fp32"]), lambda: encode(compared["bf16"]),
-                                  cosine(compared["bf16"]), ctx.min_cosine)
+                                  cosine(compared["bf16"]), goal.threshold)
 
     facts = {"kept_fp32": list(ctx.keep_fp32), "kept": len(ctx.keep_fp32), "linear_layers": len(names),
              "kept_dtype": ctx.kept_dtype}
@@ -158,7 +158,7 @@ def _prepare_mixed(spec: RouteSpec, model, ctx: PrepareContext) -> TorchRunner:
             mix, hit = rescue.find_mix(spec.id, ctx, names, lambda: lambda kept: cosine(quantized(kept)),
                                        f"{torch.__version__};bf16 hardware={bf16}", refine)
         except rescue.NoMixReachesIt as exc:
-            raise RouteUnavailable(f"no mix reaches cosine {ctx.min_cosine}: {exc}") from None
+            raise RouteUnavailable(f"no mix reaches {goal.unit} {goal.threshold}: {exc}") from None
         ctx.keep_fp32, ctx.kept_dtype, facts = mix.kept_fp32, mix.kept_dtype, rescue.mix_facts(mix, hit)
     mixed = compared.get(ctx.kept_dtype) or quantized(ctx.keep_fp32, ctx.kept_dtype)
     return TorchRunner(mixed, torch.get_num_threads(), {"engine": torch.backends.quantized.engine, **facts})
