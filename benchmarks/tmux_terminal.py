@@ -35,8 +35,10 @@ class Tmux:
     def __init__(self, command: str, size=(80, 24)) -> None:
         assert shutil.which("tmux"), "tmux is missing: `make test` installs it (apt-get install tmux)"
         self.name = f"qtui-{uuid.uuid4().hex[:8]}"
+        # exit-empty off: a server that exits with its last session races the next new-session, which then
+        # fails with "server exited unexpectedly" (seen in CI). The server lives until kill_server().
         tmux("new-session", "-d", "-s", self.name, "-x", str(size[0]), "-y", str(size[1]),
-             f"{command}; echo EXITED-$?; sleep 600", check=True)
+             f"{command}; echo EXITED-$?; sleep 600", ";", "set-option", "-s", "exit-empty", "off", check=True)
         self.seen = ""
 
     def screen(self) -> str:

@@ -39,6 +39,15 @@ class RunStatus(Static):
         self.update("idle — b benchmarks the default routes (r chooses, s sets the workload)")
 
 
+def _near(path: str) -> str:
+    """A path as short as it is clear: relative to the working directory when inside it (an absolute temp path
+    would push the folder's name past the status line's end at 80 columns)."""
+    try:
+        return "./" + str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return path
+
+
 class QtuiApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "qtui"
@@ -179,13 +188,14 @@ class QtuiApp(App):
             plan = self.backend.plan(settings)
             result = self.backend.run(plan, self._emit, cancel.is_set)
             document = self.backend.document(result)
+            note = None if cancel.is_set() else self.backend.prune_cache()
         except UserError as exc:
             self.post_message(RunError(str(exc)))
             return
         except Exception as exc:  # a bug must not take the terminal down with it: say it in one line
             self.post_message(RunError(f"the run failed: {exc.__class__.__name__}: {exc}"))
             return
-        self.post_message(RunFinished(document, cancelled=cancel.is_set()))
+        self.post_message(RunFinished(document, cancelled=cancel.is_set(), cache_note=note))
 
     def _emit(self, event: object) -> None:
         """The one adapter from the core's events (worker thread) to Textual messages (thread-safe)."""
@@ -307,7 +317,7 @@ class QtuiApp(App):
             self.notify(message.error, severity="error", timeout=10)
         elif message.done:
             self.exporting = False
-            status.update(f"exported to {message.done} — encode.py, qtui-export.json, README.md")
+            status.update(f"exported to {_near(message.done)} — encode.py, qtui-export.json, README.md")
             self.notify(f"Exported to {message.done}", timeout=8)
         else:
             status.update(f"exporting: {message.line}")
@@ -463,7 +473,8 @@ class QtuiApp(App):
         rec = doc["recommendation"]
         head = "cancelled — partial results" if message.cancelled else f"done in {doc['wall_s']:.0f} s"
         self.query_one(RunStatus).update(f"{head}: recommended {rec['route']} · {doc.get('stop_reason', '')} · "
-                                         f"e exports" + (" · n plots threads" if doc.get("threads_sweep") else ""))
+                                         f"e exports" + (" · n plots threads" if doc.get("threads_sweep") else "")
+                                         + (f" · {message.cache_note}" if message.cache_note else ""))
 
     def on_run_error(self, message: RunError) -> None:
         self.running = False
