@@ -28,8 +28,12 @@ def test_bench_writes_json_markdown_and_a_summary(report):
     result, out = report
     assert result.returncode == 0, result.stderr
     doc = json.loads((out / "r.json").read_text())
-    assert doc["schema"] == "qtui.report/1" and doc["rounds"] == 2
     ids = [r["id"] for r in doc["routes"]]
+    # The rescue's mix joins after the first answer (2 rounds) and gets its own 2; fp32 runs in every round.
+    joined = "torch-qint8-x86-mixed" in ids
+    assert doc["schema"] == "qtui.report/1" and doc["rounds"] == (4 if joined else 2)
+    assert [r["rounds"] for r in doc["routes"]] == [doc["rounds"]] * 3 + ([2] if joined else [])
+    assert doc["first_answer"]["rounds"] == 2 and doc["first_answer"]["after_s"] < doc["wall_s"]
     assert ids[:3] == ["torch-fp32", "torch-qint8-qnnpack", "torch-qint8-x86"]
     # Per-tensor x86 int8 misses 0.99 on some texts: then the rescue adds its mix, and only then.
     missed = [r["accuracy"]["cosine_mean"] < doc["min_cosine"] for r in doc["routes"][1:3]]

@@ -21,7 +21,7 @@ from textual.widgets import Footer, Header, Static
 
 import tui.textual_fixes  # noqa: F401  (Textual #6665: removed widgets' render caches leak)
 from tui.backend import Backend, LiveBackend
-from tui.core.routes import DEFAULT_ROUTES
+from tui.core.routes import DEFAULT_ROUTES, ROUTES
 from tui.messages import CoreEvent, ExportProgress, RunError, RunFinished
 from tui.stop_signals import STOP_SIGNALS, exit_code, say, stopped_line
 from tui.themes import DEFAULT_THEME, load_themes, remember_theme, remembered_theme
@@ -406,6 +406,7 @@ class QtuiApp(App):
 
     def on_core_event(self, message: CoreEvent) -> None:
         from tui.core.events import (
+            FirstAnswer,
             RoundDone,
             RouteAdded,
             RouteFailed,
@@ -428,7 +429,10 @@ class QtuiApp(App):
                           f"{event.threads} threads — preparing")
         elif isinstance(event, RoutePhase):
             table.phase(event)
-            if event.phase in ("preparing", "profiling", "sweeping"):
+            builds = ROUTES[event.route_id].builds if event.route_id in ROUTES else ""
+            if event.phase == "preparing" and builds:  # say why this one takes long
+                status.update(f"preparing {event.route_id}: {builds} (cached for the next run)…")
+            elif event.phase in ("preparing", "profiling", "sweeping"):
                 status.update(f"{event.phase} {event.route_id}…")
             elif event.phase == "inspecting":
                 status.update("int8 missed the cosine threshold: quantizing each Linear layer alone to find why…")
@@ -446,6 +450,10 @@ class QtuiApp(App):
             table.ready(event)
         elif isinstance(event, RouteFailed):
             table.failed(event)
+        elif isinstance(event, FirstAnswer):
+            waiting = ", ".join(event.preparing)
+            status.update(f"first answer after {event.after_s:.0f} s (in the table)"
+                          + (f" · now preparing {waiting}, which join the rounds when ready" if waiting else ""))
         elif isinstance(event, RoundDone):
             table.round_done(event)
             plot.round_done(event)

@@ -6,7 +6,7 @@ from textual.message import Message
 
 
 class CoreEvent(Message):
-    """A bench event (RunStarted, RoutePhase, RouteReady, RouteFailed, RoundDone, SweepCell, RunDone)."""
+    """A bench event (RunStarted, RoutePhase, RouteReady, RouteFailed, RoundDone, FirstAnswer, SweepCell, RunDone)."""
 
     def __init__(self, event: object) -> None:
         super().__init__()

@@ -92,7 +92,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=positive_int, metavar="N",
                    help="threads for every route (default: physical cores)")
     p.add_argument("--rounds", type=positive_int, default=30, metavar="N",
-                   help="maximum interleaved rounds (default 30; stops earlier once every 95%% CI is within ±5%%)")
+                   help="maximum interleaved rounds per route (default 30; stops earlier once every 95%% CI is "
+                        "within ±5%%); fp32 runs in every round, so more when routes join after the first answer")
     p.add_argument("--time-budget", type=positive_float, default=60.0, metavar="SECONDS",
                    help="time for the measured rounds after preparation (default 60)")
     p.add_argument("--min-cosine", type=cosine_threshold, default=0.99, metavar="C",

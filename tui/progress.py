@@ -6,6 +6,7 @@ import sys
 from typing import TextIO
 
 from tui.core.events import (
+    FirstAnswer,
     RoundDone,
     RouteAdded,
     RouteFailed,
@@ -16,7 +17,7 @@ from tui.core.events import (
     SweepCell,
     ThreadsStep,
 )
-from tui.core.routes import BASELINE
+from tui.core.routes import BASELINE, ROUTES
 
 
 class StderrProgress:
@@ -39,7 +40,10 @@ class StderrProgress:
             return (f"qtui bench: {len(event.route_ids)} routes, {event.texts} texts, batch {event.batch_size}, "
                     f"{event.threads} threads; up to {event.max_rounds} rounds or {event.time_budget_s:.0f} s")
         if isinstance(event, RoutePhase) and event.phase == "preparing":
-            return f"  {event.route_id:<30} preparing…"
+            builds = ROUTES[event.route_id].builds if event.route_id in ROUTES else ""
+            return f"  {event.route_id:<30} preparing" + (f": {builds} (cached for the next run)…" if builds else "…")
+        if isinstance(event, FirstAnswer):
+            return first_answer_text(event)
         if isinstance(event, RoutePhase) and event.phase == "rebatching" and event.route_id == BASELINE:
             return "batch invariance: re-encoding texts alone and with other neighbours (fp32 and int8 routes)…"
         if isinstance(event, RoutePhase) and event.phase == "inspecting":
@@ -69,6 +73,17 @@ class StderrProgress:
         if isinstance(event, RunDone):
             return f"done in {event.result.wall_s:.1f} s: {event.result.stop_reason}"
         return None
+
+
+def first_answer_text(event: FirstAnswer) -> str:
+    """"first answer after 9.8 s (5 rounds): torch-qint8-qnnpack 0.41× [0.40–0.42] slower, …", then what joins."""
+    from tui.core.report import speedup_text
+
+    found = ", ".join(f"{rid} {speedup_text(s.point, s.ci95)} {s.verdict}" for rid, s in event.speedups.items())
+    line = f"first answer after {event.after_s:.1f} s ({event.rounds} rounds): {found or 'fp32 alone'}"
+    if event.preparing:
+        line += "\n  preparing now, then joining the rounds: " + ", ".join(event.preparing)
+    return line
 
 
 def _threads_step(event: ThreadsStep) -> str | None:

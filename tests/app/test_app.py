@@ -257,7 +257,7 @@ async def test_layout_fits_narrow_and_wide(size, compact):
 
 
 async def test_a_resize_mid_run_relays_the_table_out_keeping_every_value():
-    app = make_app(FakeBackend(rounds=6, pause=0.05))
+    app = make_app(FakeBackend(rounds=6, pause=0.3))  # long enough to resize mid-run under load
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("b")
         table = app.query_one(RoutesTable)

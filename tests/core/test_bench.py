@@ -158,3 +158,41 @@ def test_threads_sweep_times_fp32_and_the_int8_route_per_count_and_a_failing_wor
     assert [(s["route"], s["from"], s["to"]) for s in sweep["steps"]] == [("torch-fp32", 1, 2)]
     assert "torch-qint8-x86 at 2 threads: not available: failed" in to_markdown(build_document(result))
     assert result.routes["torch-qint8-x86"].status == "ok"  # the main run's route is untouched
+
+
+def test_a_long_build_joins_after_the_first_answer_and_is_paired_only_on_the_rounds_it_ran(tmp_path):
+    from tui.core.engines import recommend
+    from tui.core.events import FirstAnswer, RoutePhase
+
+    engine = recommend(detect()).engine
+    wanted = [f"torch-qint8-{engine}"] if engine not in (None, "qnnpack") else []  # this CPU's engine
+    seed = ["torch-fp32", "torch-qint8-qnnpack", *wanted]
+    plan = tiny_plan(tmp_path, [*seed, "torch-qint8-qnnpack-perchannel", "ort-fp32"])
+    result, events = run_collecting(plan)
+    [first] = [e for e in events if isinstance(e, FirstAnswer)]
+    at = events.index(first)
+    before, after = events[:at], events[at:]
+    # Before the answer: only the seed routes were started, prepared and timed; the others waited, not even loading.
+    assert {e.route_id for e in before if isinstance(e, RoutePhase) and e.phase == "starting"} == set(seed)
+    assert {e.route_id for e in before if isinstance(e, RouteReady)} == set(seed)
+    assert all(set(e.seconds) == set(seed) for e in before if isinstance(e, RoundDone))
+    assert set(first.speedups) == set(seed) - {"torch-fp32"} and first.rounds == plan.min_rounds
+    assert first.preparing == {"torch-qint8-qnnpack-perchannel": "", "ort-fp32": "an ONNX export"}
+    assert {e.route_id for e in after if isinstance(e, RouteReady)} == {"torch-qint8-qnnpack-perchannel", "ort-fp32"}
+    ort, fp32 = result.routes["ort-fp32"], result.routes["torch-fp32"]
+    assert ort.status == "ok" and min(ort.seconds) == first.rounds  # 0-based: its first round came after the answer
+    assert sorted(fp32.seconds) == list(range(result.rounds))  # fp32 ran in every round
+    # Paired only on the rounds both ran, and given the round limit again from its joining.
+    assert ort.speedup.rounds == len(ort.seconds) <= plan.max_rounds and result.rounds > plan.max_rounds - 1
+    assert len(result.routes["torch-qint8-qnnpack"].seconds) == result.rounds
+    doc = build_document(result)
+    assert doc["first_answer"]["rounds"] == first.rounds and doc["first_answer"]["after_s"] == first.after_s
+    assert [r["rounds"] for r in doc["routes"] if r["id"] == "ort-fp32"] == [len(ort.seconds)]
+
+
+def test_without_a_long_build_or_the_rescue_the_run_is_one_stretch_of_rounds(tmp_path):
+    from tui.core.events import FirstAnswer
+
+    result, events = run_collecting(tiny_plan(tmp_path, ["torch-fp32", "torch-qint8-qnnpack"]))
+    assert not any(isinstance(e, FirstAnswer) for e in events) and result.first_answer is None
+    assert result.rounds <= 3

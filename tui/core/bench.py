@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tui.core.events import Event, RouteFailed, RoutePhase, RunDone, RunStarted
+from tui.core.events import Event, FirstAnswer, RouteFailed, RoutePhase, RunDone, RunStarted
 from tui.core.results import BenchResult, Plan, RouteResult
 from tui.core.routes import BASELINE, ROUTES, RouteSpec, static_unavailability
 from tui.core.worker import Cancelled, Worker, setup_for
@@ -48,6 +48,16 @@ def _start_resource_tracker() -> None:
         finally:
             sys.stderr = saved
 
+
+
+def first_routes(plan: Plan, pending: list[str]) -> list[str]:
+    """The routes measured before the long builds: fp32, qnnpack (what users usually ran) and the engine this CPU
+    wants, when the plan has them; else every route that prepares in seconds."""
+    from tui.core.engines import recommend
+
+    engine = recommend(plan.cpu).engine
+    seed = [rid for rid in pending if rid in (BASELINE, "torch-qint8-qnnpack", f"torch-qint8-{engine}")]
+    return seed if len(seed) > 1 else [rid for rid in pending if not ROUTES[rid].builds]
 
 
 def run(plan: Plan, emit: Callable[[Event], None], cancel: Callable[[], bool] = lambda: False) -> BenchResult:
@@ -82,18 +92,41 @@ def run(plan: Plan, emit: Callable[[Event], None], cancel: Callable[[], bool] = 
             why = static_unavailability(ROUTES[rid], plan.cpu)
             if why:
                 fail(rid, "unavailable", why)
-        for rid in plan.routes:
-            if result.routes[rid].status == "pending" and not ROUTES[rid].rescue:  # those need the layers first
+        pending = [rid for rid in plan.routes if result.routes[rid].status == "pending"
+                   and not ROUTES[rid].rescue]  # the rescue's routes need the layer pass first
+        prepare = list(passes.enabled("prepare", plan))
+        late = [rid for rid in pending if rid not in first_routes(plan, pending)]
+        # Something takes long before it can be timed: answer the seed question first. The late workers start
+        # after that answer, so not even their imports run during a round.
+        staged = any(ROUTES[rid].builds for rid in late) or bool(prepare)
+        for rid in pending:
+            if rid not in late or not staged:
                 emit(RoutePhase(rid, "starting"))
                 workers[rid] = start_worker(ROUTES[rid])
+            else:
+                emit(RoutePhase(rid, "waiting"))
 
         state.baseline_embeddings = rounds.prepare_all(plan, workers, result, emit, cancel, fail)
         if result.routes[BASELINE].status != "ok":
             result.stop_reason = f"the fp32 baseline could not run ({result.routes[BASELINE].why})"
         else:
-            for p in passes.enabled("prepare", plan):
-                p.run(state)
-            rounds.measure(plan, workers, result, emit, cancel, fail, stats)
+            joined, spent = 0, 0.0
+            if staged:
+                spent = rounds.measure(plan, workers, result, emit, cancel, fail, stats, first_answer=True)
+                result.first_answer = {"after_s": round(time.monotonic() - started, 2), "rounds": result.rounds}
+                emit(FirstAnswer(result.rounds, result.first_answer["after_s"], rounds.speedups(result, stats),
+                                 {rid: ROUTES[rid].builds for rid in late}, bool(prepare)))
+                for rid in late:
+                    emit(RoutePhase(rid, "starting"))
+                    workers[rid] = start_worker(ROUTES[rid])
+                rounds.prepare_all(plan, workers, result, emit, cancel, fail, state.baseline_embeddings,
+                                   routes=late)
+                for p in prepare:
+                    p.run(state)
+                if any(not result.routes[rid].seconds for rid in workers):
+                    joined, spent = result.rounds, 0.0  # the newcomers get the rounds and budget the others had
+            if BASELINE in workers:
+                rounds.measure(plan, workers, result, emit, cancel, fail, stats, joined_round=joined, spent_s=spent)
             for p in passes.enabled("after", plan):
                 p.run(state)
         state.baseline_embeddings = None

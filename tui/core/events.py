@@ -24,7 +24,7 @@ class RunStarted:
 class RoutePhase:
     route_id: str
     # "starting" | "loading" | "preparing" | "measuring" | "profiling" | "rebatching" | "inspecting" | "sweeping"
-    # | "scoring"
+    # | "scoring" | "waiting" (a long build that prepares after the first answer)
     phase: str
 
 
@@ -46,11 +46,22 @@ class RouteFailed:
 @dataclass(frozen=True)
 class RoundDone:
     round: int  # 1-based
-    max_rounds: int
+    max_rounds: int  # the last round there can be (later when routes joined after the first answer)
     elapsed_s: float
     time_budget_s: float
     seconds: dict  # route id → wall seconds this round
     speedups: dict  # route id → stats.Speedup so far (not for the baseline)
+
+
+@dataclass(frozen=True)
+class FirstAnswer:
+    """The seed question is answered (fp32 against qnnpack and the engine this CPU wants): the other routes prepare
+    now, long builds included, then join the rounds."""
+    rounds: int
+    after_s: float  # since the run started
+    speedups: dict  # route id → stats.Speedup over the rounds so far
+    preparing: dict  # route id → what it builds (RouteSpec.builds, "" for a quick one), for the routes that join
+    rescue: bool  # the rescue may build -mixed routes now too
 
 
 @dataclass(frozen=True)
@@ -87,4 +98,5 @@ class RunDone:
     cancelled: bool
 
 
-Event = RunStarted | RoutePhase | RouteReady | RouteFailed | RoundDone | SweepCell | ThreadsStep | RouteAdded | RunDone
+Event = (RunStarted | RoutePhase | RouteReady | RouteFailed | RoundDone | FirstAnswer | SweepCell | ThreadsStep
+         | RouteAdded | RunDone)

@@ -81,6 +81,7 @@ def route_document(r, texts: int) -> dict:
         "id": r.spec.id, "backend": r.spec.backend, "dtype": r.spec.dtype, "engine": r.spec.engine,
         "granularity": r.spec.granularity, "status": r.status, "why": r.why,
         "throughput": {"median": _round(median, 2), "samples": [round(s, 2) for s in samples]} if samples else None,
+        "rounds": len(r.seconds),  # fewer than the run's when the route joined after the first answer
         "speedup": r.speedup.to_json() if r.speedup is not None else None,
         "vs_best_fp32": r.vs_best_fp32.to_json() if r.vs_best_fp32 is not None else None,
         "accuracy": r.accuracy.to_json() if r.accuracy is not None else None,
@@ -105,6 +106,7 @@ def build_document(result) -> dict:
         "wall_s": round(result.wall_s, 2),
         "rounds": result.rounds,
         "stop_reason": result.stop_reason,
+        "first_answer": result.first_answer,
         "env": {"cpu": plan.cpu.to_json(), "threads": threads, "torch": versions.get("torch"),
                 "python": versions.get("python"), "packages": versions,
                 "simulated_isa": dict(plan.worker_env) or None},

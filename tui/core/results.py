@@ -86,4 +86,6 @@ class BenchResult:
     threads_sweep: dict | None = None  # the report's threads_sweep field (thread_sweep.document), if asked for
     task: object | None = None  # the tasks.Task the routes were scored on (the plan's, or its held-out half)
     task_pass_s: float | None = None  # the task pass's wall seconds (encoding or cache reads, then the bootstrap)
+    # {"after_s", "rounds"} when the quick routes were measured first and the long builds joined later
+    first_answer: dict | None = None
 

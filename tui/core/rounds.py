@@ -15,11 +15,12 @@ if TYPE_CHECKING:
     from tui.core.results import BenchResult
 
 
-def prepare_all(plan, workers, result, emit, cancel, fail, baseline=None):
-    """Prepare routes one at a time (quantization timings stay honest), baseline first (or given)."""
+def prepare_all(plan, workers, result, emit, cancel, fail, baseline=None, routes=None):
+    """Prepare routes one at a time (quantization timings stay honest), baseline first (or given); `routes`, if
+    given, only those."""
     from tui.core import accuracy
 
-    for rid in list(workers):
+    for rid in list(routes if routes is not None else workers):
         worker = workers.get(rid)
         if worker is None:
             continue
@@ -54,12 +55,20 @@ def prepare_all(plan, workers, result, emit, cancel, fail, baseline=None):
     return baseline
 
 
-def measure(plan, workers, result, emit, cancel, fail, stats) -> None:
-    """Interleaved rounds in a shuffled order (fixed seed) until every CI is narrow, the budget or the limit."""
-    rng = random.Random(plan.seed)
-    start = time.monotonic()
-    for round_index in range(plan.max_rounds):
-        order = [rid for rid in result.routes if rid in workers]
+def measure(plan, workers, result, emit, cancel, fail, stats, *, first_answer: bool = False,
+            joined_round: int = 0, spent_s: float = 0.0) -> float:
+    """Interleaved rounds in a shuffled order (fixed seed) over the live workers, continuing the run's round count.
+
+    `first_answer`: stop as soon as the routes measured so far answer the seed question (see `answered`); the run
+    goes on later with the routes that join. Otherwise stop when every CI is narrow, or the budget or the round
+    limit is spent; both count from `joined_round`, the round before the last routes joined (`spent_s`: the
+    seconds of rounds already spent since then), so a late route gets the rounds and the time an early one got.
+    The pairs of a late route are only the rounds it ran (`speedups`). Returns the seconds spent."""
+    rng = random.Random(plan.seed + result.rounds)
+    start = time.monotonic() - spent_s
+    while True:
+        round_index = result.rounds
+        order = [rid for rid in result.routes if rid in workers and result.routes[rid].status == "ok"]
         rng.shuffle(order)
         for rid in order:
             emit(RoutePhase(rid, "measuring"))
@@ -75,27 +84,51 @@ def measure(plan, workers, result, emit, cancel, fail, stats) -> None:
             r = result.routes[rid]
             r.seconds[round_index] = message[1]
             r.peak_rss_mb = message[2]
+        result.rounds = round_index + 1
         if BASELINE not in workers:
             result.stop_reason = "the fp32 baseline failed during the run"
-            result.rounds = round_index + 1
-            return
+            return time.monotonic() - start
         so_far = speedups(result, stats)
-        result.rounds = round_index + 1
         elapsed = time.monotonic() - start
-        emit(RoundDone(result.rounds, plan.max_rounds, elapsed, plan.time_budget_s,
+        emit(RoundDone(result.rounds, joined_round + plan.max_rounds, elapsed, plan.time_budget_s,
                        {rid: r.seconds[round_index] for rid, r in result.routes.items() if round_index in r.seconds},
                        so_far))
-        if stats.converged(so_far.values(), rounds=result.rounds, min_rounds=plan.min_rounds,
+        done = result.rounds - joined_round
+        if first_answer:
+            if answered(so_far.values(), plan) or done >= plan.max_rounds or elapsed >= plan.time_budget_s:
+                return elapsed
+            continue
+        if stats.converged(so_far.values(), rounds=done, min_rounds=plan.min_rounds,
                            max_half_width=plan.max_half_width):
             result.stop_reason = (f"converged: every 95 % CI within ±{plan.max_half_width:.0%} after "
                                   f"{result.rounds} rounds")
-            return
+            return elapsed
         if elapsed >= plan.time_budget_s:
             result.stop_reason = (f"time budget of {plan.time_budget_s:.0f} s ended after {result.rounds} rounds"
                                   + ("" if all(s.half_width <= plan.max_half_width for s in so_far.values())
                                      else "; some CIs are wider than ±5 %"))
-            return
-    result.stop_reason = f"reached the maximum of {plan.max_rounds} rounds"
+            return elapsed
+        if done >= plan.max_rounds:
+            result.stop_reason = f"reached the maximum of {plan.max_rounds} rounds" + (
+                f" per route ({result.rounds} for fp32, which runs in every round)" if joined_round else "")
+            return elapsed
+
+
+# Three paired rounds can already exclude 1.0 for a route 0.4× or 2× fp32 (the seed question's usual answer); the
+# final figures use every round.
+FIRST_ANSWER_ROUNDS = 3
+
+
+def answered(speedups_so_far, plan) -> bool:
+    """The first answer is in: after FIRST_ANSWER_ROUNDS, every route measured so far has a direction (its CI
+    excludes 1) or a narrow CI; a route close to 1.0× may never get a direction, so at most the minimum rounds
+    of the stop rule."""
+    values = list(speedups_so_far)
+    rounds = min((s.rounds for s in values), default=0)
+    if rounds < min(FIRST_ANSWER_ROUNDS, plan.min_rounds):
+        return False
+    return rounds >= plan.min_rounds or all(s.verdict != "inconclusive" or s.half_width <= plan.max_half_width
+                                                for s in values)
 
 
 def speedups(result: BenchResult, stats, reference: str = BASELINE) -> dict:

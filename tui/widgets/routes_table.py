@@ -30,7 +30,7 @@ TASK_FROM = 100
 SHORT_STATUS = {"queued": "·", "loading": "load", "preparing": "prep", "ready": "ready", "profiling": "prof",
                 "rebatching": "batch", "inspecting": "layer", "calibrating": "calib", "sweeping": "sweep",
                 "kernels": "kern", "ok": "ok", "failed": "FAIL", "unavailable": "n/a", "measuring": "run",
-                "scoring": "task"}
+                "scoring": "task", "waiting": "wait"}
 SHORT_VERDICT = {"inconclusive": "unsure"}
 BAR_WIDTH = 8
 VERDICT_COLOUR = {"faster": "success", "slower": "error", "inconclusive": "warning"}
@@ -87,7 +87,8 @@ class RoutesTable(DataTable):
                 label = SHORT_STATUS[status] if self.compact else status
                 return Text(label, style=self.theme_style("error", "bold") if status == "failed" else "dim")
             if self.compact and status == "measuring":
-                return f"{v['round']}/{self.max_rounds}"
+                # fp32 and the early routes run on while late ones catch up: past the per-route limit, the count
+                return f"{v['round']}/{self.max_rounds}" if v["round"] <= self.max_rounds else str(v["round"])
             return SHORT_STATUS.get(status, status) if self.compact else status
         if key == "progress":
             if status in ("failed", "unavailable"):
@@ -124,7 +125,7 @@ class RoutesTable(DataTable):
 
     def phase(self, event: RoutePhase) -> None:
         if event.phase in ("loading", "preparing", "profiling", "rebatching", "inspecting", "calibrating",
-                           "sweeping", "kernels", "scoring"):
+                           "sweeping", "kernels", "scoring", "waiting"):
             self._update(event.route_id, status=event.phase)
 
     def ready(self, event: RouteReady) -> None:
@@ -141,8 +142,9 @@ class RoutesTable(DataTable):
     def round_done(self, event: RoundDone) -> None:
         from tui.core.report import speedup_text
 
-        for rid, seconds in event.seconds.items():
-            self._update(rid, status="measuring", round=event.round, tp=f"{self.texts / seconds:.0f}")
+        for rid, seconds in event.seconds.items():  # a route's own rounds: one that joined late has fewer
+            own = self.values.get(rid, {}).get("round", 0) + 1
+            self._update(rid, status="measuring", round=own, tp=f"{self.texts / seconds:.0f}")
         for rid, s in event.speedups.items():
             self._update(rid, speedup=speedup_text(s.point, s.ci95), verdict=s.verdict)
         self._show_vs_best_fp32({rid: s.point for rid, s in event.speedups.items()})
@@ -189,7 +191,7 @@ class RoutesTable(DataTable):
         for r in document["routes"]:
             if r["status"] != "ok":
                 continue
-            values: dict = {"status": "ok", "round": document["rounds"]}
+            values: dict = {"status": "ok", "round": r.get("rounds", document["rounds"])}  # its own rounds
             if r.get("throughput"):
                 values["tp"] = f"{r['throughput']['median']:.0f}"
             if r.get("speedup"):

@@ -28,6 +28,9 @@ class RouteSpec:
     requires_hint: str = ""  # how to install them
     rescue: bool = False  # built from the layer evidence when int8 misses --min-cosine (not part of "all")
     mix: str | None = None  # the rescue route built when this route (and the others with that mix) miss it
+    # What a cold prepare builds, when that takes more than a few seconds (cached afterwards): such a route joins
+    # the rounds after the first answer (fp32 and the quick routes), "" for a route that prepares in seconds.
+    builds: str = ""
 
     def missing_modules(self) -> list[str]:
         return _missing(self.requires)

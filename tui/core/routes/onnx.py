@@ -11,17 +11,19 @@ from pathlib import Path
 from tui.core.routes.base import PrepareContext, RouteSpec, Runtime, cached, encoder_facts, keep_facts
 
 SPECS = (
-    RouteSpec("ort-fp32", "onnxruntime", "fp32", summary="ONNX export run by ONNX Runtime"),
+    RouteSpec("ort-fp32", "onnxruntime", "fp32", summary="ONNX export run by ONNX Runtime",
+              builds="an ONNX export"),
     RouteSpec("ort-qint8", "onnxruntime", "qint8", granularity="per-channel",
               summary="ONNX Runtime dynamic int8, per-channel weights, after ORT's transformer optimizer",
-              mix="ort-qint8-mixed"),
+              mix="ort-qint8-mixed", builds="an ONNX export, optimized, then int8 weights"),
     RouteSpec("ort-qint8-mixed", "onnxruntime", "qint8", granularity="per-channel",
               summary="ort-qint8 with the Linear layers most sensitive to int8 left float (nodes_to_exclude): the "
                       "fewest that reach --min-cosine on calibration texts (built by the rescue when ort-qint8 "
-                      "misses it)", rescue=True),
+                      "misses it)", rescue=True, builds="the layer search: int8 builds with layers left float"),
     RouteSpec("ort-qdq-int8", "onnxruntime", "int8", granularity="per-channel",
               summary="ONNX Runtime static QDQ int8 (S8S8, per-channel weights) after ORT's transformer optimizer, "
-                      "calibrated on other texts (MinMax or Entropy, whichever is closer to fp32)"),
+                      "calibrated on other texts (MinMax or Entropy, whichever is closer to fp32)",
+              builds="an ONNX export, then static int8 calibrated twice (MinMax, Entropy)"),
 )
 
 

@@ -17,23 +17,29 @@ from tui.core.routes.onnx import onnx_fp32
 # exact lengths were faster still but need a compilation per distinct length, which no service can warm up.
 LENGTH_BUCKET = 4
 
+STATIC_INT8 = "an ONNX export, OpenVINO IR, then nncf static int8 calibrated with three SmoothQuant settings"
+
 SPECS = (
-    RouteSpec("openvino-fp32", "openvino", "fp32", summary="OpenVINO IR, fp32 inference precision"),
+    RouteSpec("openvino-fp32", "openvino", "fp32", summary="OpenVINO IR, fp32 inference precision",
+              builds="an ONNX export converted to OpenVINO IR"),
     RouteSpec("openvino-int8", "openvino", "int8", granularity="per-channel",
               summary="OpenVINO static int8 from nncf.quantize (transformer preset), calibrated on other texts; "
                       "SmoothQuant off or at one of two alphas, whichever is closer to fp32 on held-out texts",
-              mix="openvino-int8-mixed"),
+              mix="openvino-int8-mixed", builds=STATIC_INT8),
     RouteSpec("openvino-int8-mixed", "openvino", "int8", granularity="per-channel",
               summary="openvino-int8 with the Linear layers most sensitive to int8 left float (nncf ignored_scope, "
                       "same SmoothQuant setting): the fewest that reach --min-cosine on held-out calibration texts "
-                      "(built by the rescue when openvino-int8 misses it)", rescue=True),
+                      "(built by the rescue when openvino-int8 misses it)", rescue=True,
+              builds="the layer search: nncf builds with layers left float"),
     RouteSpec("openvino-int8-fixed", "openvino", "int8", granularity="per-channel",
               summary=f"openvino-int8 with fixed shapes: lengths padded to a multiple of {LENGTH_BUCKET} tokens, "
-                      "one static-shape compilation per (batch, length) met, made while warming up"),
+                      "one static-shape compilation per (batch, length) met, made while warming up",
+              builds=STATIC_INT8 + ", then one compilation per shape"),
     RouteSpec("openvino-bf16", "openvino", "bf16", summary="OpenVINO IR, bf16 inference precision (AVX512-BF16/AMX)",
-              needs_bf16=True),
+              needs_bf16=True, builds="an ONNX export converted to OpenVINO IR"),
     RouteSpec("openvino-int8-bf16", "openvino", "int8", granularity="per-channel",
-              summary="OpenVINO static int8; the layers left in floating point run bf16, not fp32", needs_bf16=True),
+              summary="OpenVINO static int8; the layers left in floating point run bf16, not fp32", needs_bf16=True,
+              builds=STATIC_INT8),
 )
 
 

@@ -33,7 +33,8 @@ def _int8_specs() -> list[RouteSpec]:
         specs.append(RouteSpec(mix, "torch", "qint8", engine, "per-channel",
                                f"per-channel dynamic int8 (engine={engine}) with the Linear layers most sensitive "
                                "to int8 kept fp32: the fewest that reach --min-cosine on calibration texts "
-                               "(built by the rescue when int8 misses it)", rescue=True))
+                               "(built by the rescue when int8 misses it)", rescue=True,
+                               builds="the layer search: int8 builds with layers kept fp32"))
     return specs
 
 
@@ -42,12 +43,14 @@ SPECS = (
     RouteSpec("torch-bf16", "torch", "bf16", summary="model weights and compute in bfloat16", needs_bf16=True),
     *_int8_specs(),
     RouteSpec("torch-compile-fp32", "torch", "fp32",
-              summary="torch.compile (inductor, frozen weights, dynamic shapes) of the fp32 model"),
+              summary="torch.compile (inductor, frozen weights, dynamic shapes) of the fp32 model",
+              builds="an inductor compile (kept in the inductor cache)"),
     RouteSpec("torch-pt2e-int8", "torch", "int8", granularity="per-channel",
               summary="static int8: torch.export + torchao X86InductorQuantizer calibrated on other texts, "
                       "torch.compile'd; int8-mixed-bf16 on bf16 hardware",
               requires=("torchao",), requires_hint="pip install torchao (PT2E quantization moved out of torch.ao "
-                                                    "into torchao)"),
+                                                    "into torchao)",
+              builds="torch.export, calibration and an inductor compile"),
 )
 
 
