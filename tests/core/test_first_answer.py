@@ -3,6 +3,7 @@ rounds; never later than the stop rule's minimum."""
 
 from types import SimpleNamespace
 
+from tests.conftest import FIXTURES
 from tui.core.rounds import answered
 from tui.core.stats import Speedup
 
@@ -35,3 +36,23 @@ def test_a_narrow_inconclusive_route_is_an_answer_too():
 
 def test_a_small_minimum_lowers_the_three_rounds():
     assert answered([speedup(2, 0.38, 0.47, "slower")], SimpleNamespace(min_rounds=2, max_half_width=0.05))
+
+
+def test_which_routes_wait_for_the_first_answer():
+    from tui.core.bench import late_routes
+    from tui.core.cpu import parse_proc_cpuinfo
+    from tui.core.engines import recommend
+
+    cpu = parse_proc_cpuinfo((FIXTURES / "cpuinfo" / "intel-haswell-e5-2680v3.txt").read_text())
+    assert recommend(cpu).engine == "x86"
+    plan = SimpleNamespace(cpu=cpu)
+    default = ["torch-fp32", "torch-qint8-qnnpack", "torch-qint8-x86", "torch-qint8-x86-perchannel", "ort-qint8"]
+    assert late_routes(plan, default, rescue_may_run=False) == ["torch-qint8-x86-perchannel", "ort-qint8"]
+    # Without the seed routes, every quick route answers first; without anything slow, nobody waits.
+    assert late_routes(plan, ["torch-fp32", "torch-bf16", "ort-qint8"], rescue_may_run=False) == ["ort-qint8"]
+    assert late_routes(plan, ["torch-fp32", "torch-qint8-qnnpack", "torch-qint8-x86-perchannel"],
+                       rescue_may_run=False) == []
+    assert late_routes(plan, ["torch-fp32", "torch-qint8-qnnpack", "torch-qint8-x86-perchannel"],
+                       rescue_may_run=True) == ["torch-qint8-x86-perchannel"]
+    # fp32 alone would answer nothing (an export's own measurement: fp32 and one ONNX route).
+    assert late_routes(plan, ["torch-fp32", "ort-qint8"], rescue_may_run=True) == []

@@ -50,14 +50,21 @@ def _start_resource_tracker() -> None:
 
 
 
-def first_routes(plan: Plan, pending: list[str]) -> list[str]:
-    """The routes measured before the long builds: fp32, qnnpack (what users usually ran) and the engine this CPU
-    wants, when the plan has them; else every route that prepares in seconds."""
+def late_routes(plan: Plan, pending: list[str], *, rescue_may_run: bool) -> list[str]:
+    """The routes that start after the first answer, [] for a run without one.
+
+    When something takes long before it can be timed (a route's build, the rescue), the seed question goes first:
+    fp32, qnnpack (what users usually ran) and the engine this CPU wants, when the plan has them, else every route
+    that prepares in seconds. fp32 alone answers nothing: then every route prepares first, as it always did."""
     from tui.core.engines import recommend
 
     engine = recommend(plan.cpu).engine
-    seed = [rid for rid in pending if rid in (BASELINE, "torch-qint8-qnnpack", f"torch-qint8-{engine}")]
-    return seed if len(seed) > 1 else [rid for rid in pending if not ROUTES[rid].builds]
+    first = [rid for rid in pending if rid in (BASELINE, "torch-qint8-qnnpack", f"torch-qint8-{engine}")]
+    if len(first) < 2:
+        first = [rid for rid in pending if not ROUTES[rid].builds]
+    late = [rid for rid in pending if rid not in first]
+    waits = rescue_may_run or any(ROUTES[rid].builds for rid in late)
+    return late if waits and len(first) > 1 else []
 
 
 def run(plan: Plan, emit: Callable[[Event], None], cancel: Callable[[], bool] = lambda: False) -> BenchResult:
@@ -95,12 +102,10 @@ def run(plan: Plan, emit: Callable[[Event], None], cancel: Callable[[], bool] = 
         pending = [rid for rid in plan.routes if result.routes[rid].status == "pending"
                    and not ROUTES[rid].rescue]  # the rescue's routes need the layer pass first
         prepare = list(passes.enabled("prepare", plan))
-        late = [rid for rid in pending if rid not in first_routes(plan, pending)]
-        # Something takes long before it can be timed: answer the seed question first. The late workers start
-        # after that answer, so not even their imports run during a round.
-        staged = any(ROUTES[rid].builds for rid in late) or bool(prepare)
+        late = late_routes(plan, pending, rescue_may_run=bool(prepare))
+        staged = bool(late)
         for rid in pending:
-            if rid not in late or not staged:
+            if rid not in late:
                 emit(RoutePhase(rid, "starting"))
                 workers[rid] = start_worker(ROUTES[rid])
             else:
