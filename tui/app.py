@@ -451,6 +451,7 @@ class QtuiApp(App):
         elif isinstance(event, RouteFailed):
             table.failed(event)
         elif isinstance(event, FirstAnswer):
+            table.first_answer(["torch-fp32", *event.speedups])
             waiting = ", ".join(event.preparing)
             status.update(f"first answer after {event.after_s:.0f} s (in the table)"
                           + (f" · now preparing {waiting}, which join the rounds when ready" if waiting else ""))

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.app.fakes import FakeBackend
+from tests.app.fakes import FakeBackend, FakeResult
 from tui.app import RunStatus, make_app
 from tui.widgets.advice_panel import AdviceItem
 from tui.widgets.engine_card import EngineCard
@@ -297,3 +297,55 @@ async def test_no_color_renders_every_theme_in_greys(monkeypatch):
             channels = {c: [int(c[i:i + 2], 16) for i in (0, 2, 4)] for c in colours}
             coloured = {c for c, rgb in channels.items() if max(rgb) - min(rgb) > 8}  # greys, give or take
             assert not coloured, f"{theme}: colours despite NO_COLOR: {sorted(coloured)[:5]}"
+
+
+class LateJoinBackend(FakeBackend):
+    """fp32, qnnpack and x86 answer first; ort-qint8 waits, then builds (paused there until `go` is set)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        super().__init__()
+        self.go = threading.Event()
+
+    def run(self, plan, emit, cancel):
+        from tui.core.accuracy import Accuracy
+        from tui.core.events import FirstAnswer, RoundDone, RoutePhase, RouteReady, RunDone, RunStarted
+        from tui.core.stats import Speedup
+
+        seed = ("torch-fp32", "torch-qint8-qnnpack", "torch-qint8-x86")
+        emit(RunStarted((*seed, "ort-qint8"), 128, 32, 2, 3, 60.0))
+        emit(RoutePhase("ort-qint8", "waiting"))
+        for rid in seed:
+            emit(RouteReady(rid, 0.5, 58.6, None if rid == "torch-fp32" else Accuracy(0.95, 0.9, 0.8, 0.97, 10)))
+        speedups = {"torch-qint8-qnnpack": Speedup(0.4, (0.38, 0.42), "slower", 3, 0.05),
+                    "torch-qint8-x86": Speedup(2.3, (2.2, 2.4), "faster", 3, 0.04)}
+        for r in (1, 2, 3):
+            emit(RoundDone(r, 3, 3.0 * r, 60.0, {"torch-fp32": 0.8, "torch-qint8-qnnpack": 2.0,
+                                                 "torch-qint8-x86": 0.35}, speedups))
+        emit(FirstAnswer(3, 12.5, speedups, {"ort-qint8": "an ONNX export, optimized, then int8 weights"}, False))
+        emit(RoutePhase("ort-qint8", "preparing"))
+        self.go.wait(10)
+        emit(RouteReady("ort-qint8", 9.0, 22.8, Accuracy(0.993, 0.98, 0.9, 0.99, 10)))
+        emit(RunDone(None, False))
+        return FakeResult(cancelled=False)
+
+
+async def test_after_the_first_answer_the_answered_rows_rest_and_the_status_says_what_is_built():
+    backend = LateJoinBackend()
+    app = make_app(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("b")
+        table, status = app.query_one(RoutesTable), app.query_one(RunStatus)
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if "preparing ort-qint8" in str(status.render()):
+                break
+        assert "an ONNX export, optimized, then int8 weights" in str(status.render())
+        assert str(table.get_cell("torch-fp32", "status")) == "paused"
+        assert str(table.get_cell("torch-qint8-x86", "status")) == "paused"
+        assert "×" in str(table.get_cell("torch-qint8-x86", "speedup"))  # the answer stays on screen
+        assert str(table.get_cell("ort-qint8", "status")) == "preparing"
+        backend.go.set()
+        while app.running:
+            await pilot.pause(0.05)

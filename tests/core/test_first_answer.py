@@ -38,8 +38,8 @@ def test_a_small_minimum_lowers_the_three_rounds():
     assert answered([speedup(2, 0.38, 0.47, "slower")], SimpleNamespace(min_rounds=2, max_half_width=0.05))
 
 
-def test_which_routes_wait_for_the_first_answer():
-    from tui.core.bench import late_routes
+def test_which_routes_answer_first():
+    from tui.core.bench import first_answer_routes
     from tui.core.cpu import parse_proc_cpuinfo
     from tui.core.engines import recommend
 
@@ -47,12 +47,13 @@ def test_which_routes_wait_for_the_first_answer():
     assert recommend(cpu).engine == "x86"
     plan = SimpleNamespace(cpu=cpu)
     default = ["torch-fp32", "torch-qint8-qnnpack", "torch-qint8-x86", "torch-qint8-x86-perchannel", "ort-qint8"]
-    assert late_routes(plan, default, rescue_may_run=False) == ["torch-qint8-x86-perchannel", "ort-qint8"]
-    # Without the seed routes, every quick route answers first; without anything slow, nobody waits.
-    assert late_routes(plan, ["torch-fp32", "torch-bf16", "ort-qint8"], rescue_may_run=False) == ["ort-qint8"]
-    assert late_routes(plan, ["torch-fp32", "torch-qint8-qnnpack", "torch-qint8-x86-perchannel"],
-                       rescue_may_run=False) == []
-    assert late_routes(plan, ["torch-fp32", "torch-qint8-qnnpack", "torch-qint8-x86-perchannel"],
-                       rescue_may_run=True) == ["torch-qint8-x86-perchannel"]
+    seed = ["torch-fp32", "torch-qint8-qnnpack", "torch-qint8-x86"]
+    assert first_answer_routes(plan, default, rescue_may_run=False) == seed
+    # The rescue alone is reason enough: the seed routes answer, then the layer pass runs.
+    assert first_answer_routes(plan, seed, rescue_may_run=True) == seed
+    assert first_answer_routes(plan, seed, rescue_may_run=False) is None  # nothing slow: one stretch of rounds
+    # Without the seed routes, every quick route answers first.
+    assert first_answer_routes(plan, ["torch-fp32", "torch-bf16", "ort-qint8"], rescue_may_run=False) == [
+        "torch-fp32", "torch-bf16"]
     # fp32 alone would answer nothing (an export's own measurement: fp32 and one ONNX route).
-    assert late_routes(plan, ["torch-fp32", "ort-qint8"], rescue_may_run=True) == []
+    assert first_answer_routes(plan, ["torch-fp32", "ort-qint8"], rescue_may_run=True) is None

@@ -50,8 +50,8 @@ def _start_resource_tracker() -> None:
 
 
 
-def late_routes(plan: Plan, pending: list[str], *, rescue_may_run: bool) -> list[str]:
-    """The routes that start after the first answer, [] for a run without one.
+def first_answer_routes(plan: Plan, pending: list[str], *, rescue_may_run: bool) -> list[str] | None:
+    """The routes measured before the others, or None for a run without a first answer.
 
     When something takes long before it can be timed (a route's build, the rescue), the seed question goes first:
     fp32, qnnpack (what users usually ran) and the engine this CPU wants, when the plan has them, else every route
@@ -62,9 +62,8 @@ def late_routes(plan: Plan, pending: list[str], *, rescue_may_run: bool) -> list
     first = [rid for rid in pending if rid in (BASELINE, "torch-qint8-qnnpack", f"torch-qint8-{engine}")]
     if len(first) < 2:
         first = [rid for rid in pending if not ROUTES[rid].builds]
-    late = [rid for rid in pending if rid not in first]
-    waits = rescue_may_run or any(ROUTES[rid].builds for rid in late)
-    return late if waits and len(first) > 1 else []
+    waits = rescue_may_run or any(ROUTES[rid].builds for rid in pending if rid not in first)
+    return first if waits and len(first) > 1 else None
 
 
 def run(plan: Plan, emit: Callable[[Event], None], cancel: Callable[[], bool] = lambda: False) -> BenchResult:
@@ -102,8 +101,9 @@ def run(plan: Plan, emit: Callable[[Event], None], cancel: Callable[[], bool] = 
         pending = [rid for rid in plan.routes if result.routes[rid].status == "pending"
                    and not ROUTES[rid].rescue]  # the rescue's routes need the layer pass first
         prepare = list(passes.enabled("prepare", plan))
-        late = late_routes(plan, pending, rescue_may_run=bool(prepare))
-        staged = bool(late)
+        first = first_answer_routes(plan, pending, rescue_may_run=bool(prepare))
+        staged = first is not None
+        late = [rid for rid in pending if staged and rid not in first]
         for rid in pending:
             if rid not in late:
                 emit(RoutePhase(rid, "starting"))
@@ -126,10 +126,10 @@ def run(plan: Plan, emit: Callable[[Event], None], cancel: Callable[[], bool] = 
                     workers[rid] = start_worker(ROUTES[rid])
                 rounds.prepare_all(plan, workers, result, emit, cancel, fail, state.baseline_embeddings,
                                    routes=late)
-                for p in prepare:
-                    p.run(state)
-                if any(not result.routes[rid].seconds for rid in workers):
-                    joined, spent = result.rounds, 0.0  # the newcomers get the rounds and budget the others had
+            for p in prepare:  # the rescue: after the first answer when there is one, else before the rounds
+                p.run(state)
+            if staged and any(not result.routes[rid].seconds for rid in workers):
+                joined, spent = result.rounds, 0.0  # the newcomers get the rounds and budget the others had
             if BASELINE in workers:
                 rounds.measure(plan, workers, result, emit, cancel, fail, stats, joined_round=joined, spent_s=spent)
             for p in passes.enabled("after", plan):

@@ -30,7 +30,7 @@ TASK_FROM = 100
 SHORT_STATUS = {"queued": "·", "loading": "load", "preparing": "prep", "ready": "ready", "profiling": "prof",
                 "rebatching": "batch", "inspecting": "layer", "calibrating": "calib", "sweeping": "sweep",
                 "kernels": "kern", "ok": "ok", "failed": "FAIL", "unavailable": "n/a", "measuring": "run",
-                "scoring": "task", "waiting": "wait"}
+                "scoring": "task", "waiting": "wait", "paused": "pause"}
 SHORT_VERDICT = {"inconclusive": "unsure"}
 BAR_WIDTH = 8
 VERDICT_COLOUR = {"faster": "success", "slower": "error", "inconclusive": "warning"}
@@ -135,6 +135,11 @@ class RoutesTable(DataTable):
         elif event.route_id == "torch-fp32":
             values["cos"] = "ref"
         self._update(event.route_id, **values)
+
+    def first_answer(self, measured) -> None:
+        """The routes that answered rest while the others build: their rows say so, not "measuring"."""
+        for rid in measured:
+            self._update(rid, status="paused")
 
     def failed(self, event: RouteFailed) -> None:
         self._update(event.route_id, status=event.status)
