@@ -22,6 +22,9 @@ from tui.options import QuietParser
     (["web-1", "--rounds", "0"], "must be 1 or more"),
     (["web-1", "--keepalive-interval", "0"], "argument --keepalive-interval: '0' must be a positive number"),
     (["web-1", "--keepalive-interval", "soon"], "argument --keepalive-interval: 'soon' is not a number"),
+    (["web-1", "--connect-timeout", "nan"], "argument --connect-timeout: 'nan' must be a positive number"),
+    (["web-1", "--connect-timeout", "inf"], "argument --connect-timeout: 'inf' must be a positive number"),
+    (["web-1", "--connect-timeout", "0"], "argument --connect-timeout: '0' must be a positive number"),
 ])
 def test_bad_input_is_one_line_exit_2_and_nothing_connects(tmp_path, args, phrase):
     result = subprocess.run([sys.executable, "-m", "tui", "fleet", *args, "--connect-timeout", "1"],

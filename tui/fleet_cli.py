@@ -48,7 +48,7 @@ def add_fleet_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", help="where the <host>.json reports go (default "
                                                 "./qtui-fleet-YYYYmmdd-HHMMSS); created with the first report, so "
                                                 "a fleet in which every host failed leaves no empty folder")
-    p.add_argument("--connect-timeout", type=float, default=15.0, metavar="SECONDS",
+    p.add_argument("--connect-timeout", type=positive_float, default=15.0, metavar="SECONDS",
                    help="give up on a host that does not complete the SSH handshake in time (default 15)")
     p.add_argument("--keepalive-interval", type=positive_float, default=KEEPALIVE_S, metavar="SECONDS",
                    help=f"after SECONDS without a byte from a host, send it an SSH keep-alive (as ssh's "
@@ -91,8 +91,6 @@ def build_fleet_plan(args: argparse.Namespace):
         raise UserError("two hosts would write the same report file; give them distinct names (Host aliases)")
     if args.ssh_config and not os.access(args.ssh_config, os.R_OK):
         raise UserError(f"-F {args.ssh_config}: not a readable file")
-    if args.connect_timeout <= 0:
-        raise UserError("--connect-timeout must be a positive number of seconds")
     try:
         parse_routes(args.routes)
         if args.task:  # checked here, so a bad file stops the fleet before any connection
