@@ -21,7 +21,7 @@ from textual.widgets import Footer, Header, Static
 
 import tui.textual_fixes  # noqa: F401  (Textual #6665: removed widgets' render caches leak)
 from tui.backend import Backend, LiveBackend
-from tui.core.routes import DEFAULT_ROUTES, ROUTES
+from tui.core.routes import BASELINE, DEFAULT_ROUTES, build_note
 from tui.messages import CoreEvent, ExportProgress, RunError, RunFinished
 from tui.stop_signals import STOP_SIGNALS, exit_code, say, stopped_line
 from tui.themes import DEFAULT_THEME, load_themes, remember_theme, remembered_theme
@@ -429,9 +429,9 @@ class QtuiApp(App):
                           f"{event.threads} threads — preparing")
         elif isinstance(event, RoutePhase):
             table.phase(event)
-            builds = ROUTES[event.route_id].builds if event.route_id in ROUTES else ""
-            if event.phase == "preparing" and builds:  # say why this one takes long
-                status.update(f"preparing {event.route_id}: {builds} (cached for the next run)…")
+            note = build_note(event.route_id)
+            if event.phase == "preparing" and note:  # say why this one takes long
+                status.update(f"preparing {event.route_id}: {note}…")
             elif event.phase in ("preparing", "profiling", "sweeping"):
                 status.update(f"{event.phase} {event.route_id}…")
             elif event.phase == "inspecting":
@@ -451,7 +451,7 @@ class QtuiApp(App):
         elif isinstance(event, RouteFailed):
             table.failed(event)
         elif isinstance(event, FirstAnswer):
-            table.first_answer(["torch-fp32", *event.speedups])
+            table.first_answer([BASELINE, *event.speedups])
             waiting = ", ".join(event.preparing)
             status.update(f"first answer after {event.after_s:.0f} s (in the table)"
                           + (f" · now preparing {waiting}, which join the rounds when ready" if waiting else ""))

@@ -17,7 +17,7 @@ from tui.core.events import (
     SweepCell,
     ThreadsStep,
 )
-from tui.core.routes import BASELINE, ROUTES
+from tui.core.routes import BASELINE, build_note
 
 
 class StderrProgress:
@@ -40,8 +40,8 @@ class StderrProgress:
             return (f"qtui bench: {len(event.route_ids)} routes, {event.texts} texts, batch {event.batch_size}, "
                     f"{event.threads} threads; up to {event.max_rounds} rounds or {event.time_budget_s:.0f} s")
         if isinstance(event, RoutePhase) and event.phase == "preparing":
-            builds = ROUTES[event.route_id].builds if event.route_id in ROUTES else ""
-            return f"  {event.route_id:<30} preparing" + (f": {builds} (cached for the next run)…" if builds else "…")
+            note = build_note(event.route_id)
+            return f"  {event.route_id:<30} preparing" + (f": {note}…" if note else "…")
         if isinstance(event, FirstAnswer):
             return first_answer_text(event)
         if isinstance(event, RoutePhase) and event.phase == "rebatching" and event.route_id == BASELINE:

@@ -323,7 +323,7 @@ class LateJoinBackend(FakeBackend):
         for r in (1, 2, 3):
             emit(RoundDone(r, 3, 3.0 * r, 60.0, {"torch-fp32": 0.8, "torch-qint8-qnnpack": 2.0,
                                                  "torch-qint8-x86": 0.35}, speedups))
-        emit(FirstAnswer(3, 12.5, speedups, {"ort-qint8": "an ONNX export, optimized, then int8 weights"}, False))
+        emit(FirstAnswer(3, 12.5, speedups, {"ort-qint8": "an ONNX export, optimized, then int8 weights"}))
         emit(RoutePhase("ort-qint8", "preparing"))
         self.go.wait(10)
         emit(RouteReady("ort-qint8", 9.0, 22.8, Accuracy(0.993, 0.98, 0.9, 0.99, 10)))

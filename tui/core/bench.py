@@ -120,7 +120,7 @@ def run(plan: Plan, emit: Callable[[Event], None], cancel: Callable[[], bool] = 
                 spent = rounds.measure(plan, workers, result, emit, cancel, fail, stats, first_answer=True)
                 result.first_answer = {"after_s": round(time.monotonic() - started, 2), "rounds": result.rounds}
                 emit(FirstAnswer(result.rounds, result.first_answer["after_s"], rounds.speedups(result, stats),
-                                 {rid: ROUTES[rid].builds for rid in late}, bool(prepare)))
+                                 {rid: ROUTES[rid].builds for rid in late}))
                 for rid in late:
                     emit(RoutePhase(rid, "starting"))
                     workers[rid] = start_worker(ROUTES[rid])

@@ -61,7 +61,6 @@ class FirstAnswer:
     after_s: float  # since the run started
     speedups: dict  # route id → stats.Speedup over the rounds so far
     preparing: dict  # route id → what it builds (RouteSpec.builds, "" for a quick one), for the routes that join
-    rescue: bool  # the rescue may build -mixed routes now too
 
 
 @dataclass(frozen=True)

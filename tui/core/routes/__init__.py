@@ -31,7 +31,7 @@ from tui.core.routes.torch import RUNTIME as TORCH
 from tui.core.routes.torchao import RUNTIME as TORCHAO
 
 __all__ = ["BASELINE", "DEFAULT_ROUTES", "ROUTES", "RUNTIMES", "PrepareContext", "RouteError", "RouteSpec",
-           "RouteUnavailable", "Runner", "capture_kernels", "parse_routes", "prepare", "runtime_versions",
+           "RouteUnavailable", "Runner", "build_note", "capture_kernels", "parse_routes", "prepare", "runtime_versions",
            "silence_torch_ao_deprecation", "static_unavailability"]
 
 RUNTIMES: dict[str, Runtime] = {r.backend: r for r in (TORCH, ONNXRUNTIME, OPENVINO, TORCHAO)}
@@ -56,6 +56,12 @@ def parse_routes(value: str | None) -> list[str]:
         if not ids:
             raise RouteError("--routes: empty; give route ids separated by commas, or 'default' or 'all'")
     return [BASELINE] + [i for i in dict.fromkeys(ids) if i != BASELINE]
+
+
+def build_note(route_id: str) -> str:
+    """What preparing this route builds, for a progress line ("" for one that prepares in seconds)."""
+    spec = ROUTES.get(route_id)
+    return f"{spec.builds} (cached for the next run)" if spec is not None and spec.builds else ""
 
 
 def _not_installed(missing: list[str], hint: str) -> str | None:
