@@ -18,13 +18,14 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import RESULTS, write_result  # noqa: E402
+from processes import is_worker  # noqa: E402
 
 GOAL_S = 1.0
 
 
 def still_a_worker(process: psutil.Process) -> bool:
     try:
-        return process.status() != psutil.STATUS_ZOMBIE and "spawn_main" in " ".join(process.cmdline())
+        return process.status() != psutil.STATUS_ZOMBIE and is_worker(process)
     except psutil.Error:  # gone, or a zombie waiting for init to reap it
         return False
 

@@ -73,6 +73,8 @@ class QtuiApp(App):
         Binding("t", "next_theme", "Theme", id="theme", tooltip="Switch to the next colour theme", show=False),
         Binding("n", "threads", "Threads", id="threads", show=False,
                 tooltip="Plot throughput against threads for fp32 and the int8 route (a run with --threads-sweep)"),
+        Binding("o", "latency", "Latency", id="latency", show=False,
+                tooltip="Single-text latency per route: p50, p95, p99 and the route for online (--pattern online)"),
         Binding("f", "fleet", "Fleet", id="fleet", show=False,
                 tooltip="Benchmark servers over SSH at once with these settings and compare them (hosts × routes)"),
         Binding("m", "toggle_mouse", "Mouse", id="mouse", show=False,
@@ -148,7 +150,7 @@ class QtuiApp(App):
 
     # Keys that act on the dashboard under the fleet screen: off while it is on top (they would start a hidden run).
     DASHBOARD_ACTIONS = frozenset({"bench", "choose_routes", "settings", "cancel", "export", "export_route", "kernels",
-                                   "compare", "threads", "fleet", "layers"})
+                                   "compare", "threads", "latency", "fleet", "layers"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         from tui.screens.fleet import FleetScreen
@@ -256,6 +258,11 @@ class QtuiApp(App):
         from tui.screens.threads import ThreadsScreen
 
         self.push_screen(ThreadsScreen(self.document))
+
+    def action_latency(self) -> None:
+        from tui.screens.latency import LatencyScreen
+
+        self.push_screen(LatencyScreen(self.document))
 
     def route_to_export(self) -> tuple[str | None, str]:
         """(route id, why this one): the routes table's row under the cursor when it has focus, else the run's
@@ -407,6 +414,7 @@ class QtuiApp(App):
     def on_core_event(self, message: CoreEvent) -> None:
         from tui.core.events import (
             FirstAnswer,
+            LatencyStep,
             RoundDone,
             RouteAdded,
             RouteFailed,
@@ -463,6 +471,10 @@ class QtuiApp(App):
         elif isinstance(event, SweepCell):
             status.update(f"sweep {event.done}/{event.total}: batch {event.batch_size} × {event.seq_len} tokens → "
                           f"{event.speedup:.2f}×")
+        elif isinstance(event, LatencyStep):
+            from tui.core.latency import progress_text
+
+            status.update(progress_text(event.calls, event.target, event.rounds))
         elif isinstance(event, ThreadsStep):
             from tui.core.thread_sweep import threads_text
 
@@ -471,19 +483,22 @@ class QtuiApp(App):
         elif isinstance(event, RunDone):
             status.update("writing the report…")
 
-    def on_run_finished(self, message: RunFinished) -> None:
+    async def on_run_finished(self, message: RunFinished) -> None:
         self.running = False
         self.document = message.document
         doc = message.document
         self.query_one(RoutesTable).finish(doc)
-        self.query_one(AdvicePanel).show(doc.get("advice", []), doc.get("finding"))
-        status = self.query_one(RunStatus)  # results first, advice right below them
-        self.call_after_refresh(status.scroll_visible, top=True, animate=False)
+        status = self.query_one(RunStatus)
         rec = doc["recommendation"]
         head = "cancelled — partial results" if message.cancelled else f"done in {doc['wall_s']:.0f} s"
-        self.query_one(RunStatus).update(f"{head}: recommended {rec['route']} · {doc.get('stop_reason', '')} · "
-                                         f"e exports" + (" · n plots threads" if doc.get("threads_sweep") else "")
-                                         + (f" · {message.cache_note}" if message.cache_note else ""))
+        status.update(f"{head}: recommended {rec['route']} · {doc.get('stop_reason', '')} · "
+                      f"e exports" + (" · n plots threads" if doc.get("threads_sweep") else "")
+                      + (" · o shows latency" if doc.get("latency") else "")
+                      + (f" · {message.cache_note}" if message.cache_note else ""))
+        # Scroll only once the advice has its height: scrolled earlier (a loaded machine), the scroll clamps to
+        # the shorter screen and the advice stays below the fold. Results first, advice right below them.
+        await self.query_one(AdvicePanel).show(doc.get("advice", []), doc.get("finding"))
+        self.call_after_refresh(status.scroll_visible, top=True, animate=False)
 
     def on_run_error(self, message: RunError) -> None:
         self.running = False

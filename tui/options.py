@@ -15,6 +15,15 @@ class QuietParser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
 
 
+PATTERNS = ("bulk", "online")
+
+
+def pattern_name(text: str) -> str:
+    if text.strip() not in PATTERNS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a call pattern (want {' or '.join(PATTERNS)})")
+    return text.strip()
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -113,6 +122,13 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                    help="after the rounds, time fp32 and the recommended int8 route at each thread count (paired, "
                         "alternated; a worker pair per count) to show where adding threads stops paying "
                         "(default list: 1, 2, 4, … up to the physical cores)")
+    p.add_argument("--pattern", type=pattern_name, default="bulk", metavar="bulk|online",
+                   help="how the model will be called: 'bulk' (batches of --batch-size: the rounds) or 'online' (the "
+                        "rounds, then single-text calls, the routes taking turns: p50/p95/p99 per route with CIs, the "
+                        "p95 ratio to fp32 and the route to serve single queries with; default bulk)")
+    p.add_argument("--latency-calls", type=positive_int, metavar="N",
+                   help="with --pattern online: single-text calls per route (default 1000, which resolves a p99); "
+                        "--time-budget bounds them too")
     p.add_argument("--no-kernels", dest="kernels", action="store_false",
                    help="skip the kernels capture: after the timed rounds qtui normally runs one batch per route "
                         "with oneDNN/MKL verbose logging, an ONNX Runtime profile or OpenVINO's runtime model to "
@@ -141,6 +157,9 @@ def build_plan(args: argparse.Namespace):
 
     if getattr(args, "max_task_loss", None) is not None and not getattr(args, "task", None):
         raise UserError("--max-task-loss needs --task (without a task the gate is --min-cosine)")
+    pattern = getattr(args, "pattern", "bulk")
+    if getattr(args, "latency_calls", None) is not None and pattern != "online":
+        raise UserError("--latency-calls needs --pattern online (bulk makes no single-text calls)")
     try:
         routes = parse_routes(args.routes)
         model = resolve_model(args.model, allow_download=args.allow_download)
@@ -177,7 +196,8 @@ def build_plan(args: argparse.Namespace):
     return Plan(model=model, workload=workload, routes=tuple(routes), cpu=cpu, batch_size=args.batch_size,
                 threads=threads, max_rounds=args.rounds, time_budget_s=args.time_budget,
                 min_cosine=args.min_cosine, worker_env=worker_env, sweep_route=sweep_route,
-                threads_sweep=tuple(threads_sweep), task=task, max_task_loss=task_loss(args), **passes(args))
+                threads_sweep=tuple(threads_sweep), task=task, max_task_loss=task_loss(args), pattern=pattern,
+                latency_calls=getattr(args, "latency_calls", None) or Plan.latency_calls, **passes(args))
 
 
 def task_loss(args: argparse.Namespace) -> float:

@@ -7,6 +7,7 @@ from typing import TextIO
 
 from tui.core.events import (
     FirstAnswer,
+    LatencyStep,
     RoundDone,
     RouteAdded,
     RouteFailed,
@@ -70,6 +71,12 @@ class StderrProgress:
                     f"{event.route_id} {event.speedup:.2f}×")
         if isinstance(event, ThreadsStep):
             return _threads_step(event)
+        if isinstance(event, LatencyStep):
+            from tui.core.latency import progress_text
+
+            # A line per 5 rounds (250 calls) and the last: one per round would scroll the rest away.
+            return progress_text(event.calls, event.target, event.rounds) if event.rounds % 5 == 0 \
+                or event.calls >= event.target else None
         if isinstance(event, RunDone):
             return f"done in {event.result.wall_s:.1f} s: {event.result.stop_reason}"
         return None

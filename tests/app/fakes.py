@@ -116,3 +116,19 @@ def threads_document(**failed) -> dict:
         route="torch-qint8-x86", spread=0.08,
         failed={("torch-qint8-x86", int(k.removeprefix("x86_at_"))): v for k, v in failed.items()})
     return attach_diagnosis(d, CPU)
+
+
+def latency_document() -> dict:
+    """The seed document with --pattern online (call times drawn from a seeded lognormal, not measured): x86
+    answers a single text in about half fp32's time, qnnpack in about twice."""
+    import numpy as np
+
+    from tui.core import latency
+
+    d = seed_document()
+    rng = np.random.default_rng(0)
+    scale = {"torch-fp32": 8.0, "torch-qint8-qnnpack": 17.0, "torch-qint8-x86": 4.0}
+    times = {rid: [list(ms * rng.lognormal(0, 0.15, 50)) for _ in range(20)] for rid, ms in scale.items()}
+    latency.attach(d, {"times_ms": times, "target_calls": 1000, "calls_per_round": 50, "budget_s": 60.0,
+                       "stopped": "calls", "pass_s": 9.5}, "torch-fp32")
+    return attach_diagnosis(d, CPU)

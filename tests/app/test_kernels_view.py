@@ -39,7 +39,7 @@ def document_with_kernels() -> dict:
 async def finished_run(pilot, document: dict) -> None:
     app = pilot.app
     feed(app, ScriptedEvents(rounds=3).events(rounds_done=3))
-    app.on_run_finished(RunFinished(document, cancelled=False))
+    await app.on_run_finished(RunFinished(document, cancelled=False))
     await pilot.pause()
 
 
@@ -70,7 +70,7 @@ async def test_a_route_without_a_capture_says_why_and_before_the_run_ends_k_wait
         feed(app, ScriptedEvents(rounds=3).events(rounds_done=1))
         await open_kernels_of(pilot, "torch-qint8-x86")
         assert not isinstance(app.screen, KernelsScreen)  # no report yet: a notice, not an empty panel
-        app.on_run_finished(RunFinished(seed_document(), cancelled=False))
+        await app.on_run_finished(RunFinished(seed_document(), cancelled=False))
         await pilot.pause()
         await open_kernels_of(pilot, "torch-qint8-qnnpack")
         assert "not available: this report has no kernels capture" in kernels_text(app.screen.route)

@@ -46,7 +46,7 @@ def app_with(document):
     app = make_app(FakeBackend(), theme="qtui-dark")
 
     async def finished(pilot):
-        pilot.app.on_run_finished(RunFinished(document, cancelled=False))
+        await pilot.app.on_run_finished(RunFinished(document, cancelled=False))
         await pilot.pause()
         await pilot.press("l")
         await pilot.pause()
@@ -63,7 +63,7 @@ def test_layers_view(snap_compare, size):
 async def test_the_view_names_the_worst_layer_first_and_closes_with_l():
     app, _ = app_with(None)
     async with app.run_test(size=(160, 48)) as pilot:
-        app.on_run_finished(RunFinished(with_layers(seed_document()), cancelled=False))
+        await app.on_run_finished(RunFinished(with_layers(seed_document()), cancelled=False))
         await pilot.press("l")
         await pilot.pause()
         assert app.screen.__class__.__name__ == "LayersScreen"

@@ -56,7 +56,7 @@ def test_finished_with_advice(snap_compare, size):
     async def finished(pilot):
         app = pilot.app
         feed(app, ScriptedEvents(rounds=3).events(rounds_done=3))
-        app.on_run_finished(RunFinished(seed_document(), cancelled=False))
+        await app.on_run_finished(RunFinished(seed_document(), cancelled=False))
         await pilot.pause()
 
     assert snap_compare(app_for_snapshots(), terminal_size=SIZES[size], run_before=finished)
@@ -70,7 +70,7 @@ def test_finished_with_a_task(snap_compare, size):
         app = pilot.app
         events = ScriptedEvents(rounds=3).events(rounds_done=3)
         feed(app, [replace(events[0], task="stsb"), *events[1:]])
-        app.on_run_finished(RunFinished(task_document(), cancelled=False))
+        await app.on_run_finished(RunFinished(task_document(), cancelled=False))
         await pilot.pause()
 
     assert snap_compare(app_for_snapshots(), terminal_size={**SIZES, "100x30": (100, 30)}[size], run_before=finished)

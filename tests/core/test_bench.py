@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from benchmarks.processes import is_worker
 from tui.core import bench
 from tui.core.bench import Plan
 from tui.core.cpu import detect
@@ -111,7 +112,7 @@ def test_cancel_stops_within_a_second_and_kills_the_workers(tmp_path):
     assert result.stop_reason == "cancelled" and result.rounds >= 1
     assert result.routes["torch-qint8-qnnpack"].seconds  # finished rounds are kept
     workers = [c for c in psutil.Process().children(recursive=True)
-               if c.is_running() and c.status() != "zombie" and "spawn_main" in " ".join(c.cmdline())]
+               if c.is_running() and c.status() != "zombie" and is_worker(c)]
     assert not workers  # (multiprocessing's resource tracker may stay; it is not a worker)
 
 

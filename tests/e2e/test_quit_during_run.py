@@ -14,6 +14,7 @@ import time
 import psutil
 import pytest
 
+from benchmarks.processes import is_worker
 from benchmarks.tmux_terminal import QTUI, Tmux
 
 pytestmark = pytest.mark.slow
@@ -52,14 +53,7 @@ def qtui_processes(marker: str) -> list[psutil.Process]:
 
 
 def workers(procs: list[psutil.Process]) -> list[psutil.Process]:
-    out = []
-    for p in procs:
-        try:
-            if "--multiprocessing-fork" in p.cmdline():
-                out.append(p)
-        except psutil.Error:
-            continue
-    return out
+    return [p for p in procs if is_worker(p)]
 
 
 def dashboard(marker: str) -> psutil.Process:

@@ -10,7 +10,6 @@ of the registry (passes/) before and after the rounds; it owns cancelling, faili
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import shutil
 import tempfile
@@ -22,7 +21,7 @@ from pathlib import Path
 from tui.core.events import Event, FirstAnswer, RouteFailed, RoutePhase, RunDone, RunStarted
 from tui.core.results import BenchResult, Plan, RouteResult
 from tui.core.routes import BASELINE, ROUTES, RouteSpec, static_unavailability
-from tui.core.worker import Cancelled, Worker, setup_for
+from tui.core.worker import Cancelled, Worker, setup_for, stop_fork_server
 
 __all__ = ["BenchResult", "Plan", "RouteResult", "run"]
 
@@ -86,10 +85,8 @@ def run(plan: Plan, emit: Callable[[Event], None], cancel: Callable[[], bool] = 
             workers.pop(rid).kill()
 
     run_dir = Path(tempfile.mkdtemp(prefix="qtui-run-"))
-    mpctx = mp.get_context("spawn")
-
     def start_worker(spec: RouteSpec, **setup) -> Worker:
-        return Worker(mpctx, spec, {**setup_for(plan, spec, run_dir), **setup})
+        return Worker(spec, {**setup_for(plan, spec, run_dir), **setup})
 
     state = passes.RunState(plan, result, workers, emit, cancel, fail, start_worker, stats, run_dir)
     _start_resource_tracker()
@@ -141,6 +138,8 @@ def run(plan: Plan, emit: Callable[[Event], None], cancel: Callable[[], bool] = 
     finally:
         for worker in workers.values():
             worker.kill() if cancelled else worker.stop()  # a clean exit lets runtimes release their resources
+        if cancelled:
+            stop_fork_server()  # nothing of a cancelled run may outlive it, the server's imports included
         shutil.rmtree(run_dir, ignore_errors=True)  # worker logs (failure reasons are read by now), scratch artefacts
         for r in result.routes.values():
             if r.status == "pending":

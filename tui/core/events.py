@@ -92,10 +92,19 @@ class ThreadsStep:
 
 
 @dataclass(frozen=True)
+class LatencyStep:
+    """Progress of `--pattern online`: single-text calls answered per route so far (the route with fewest)."""
+
+    calls: int
+    target: int
+    rounds: int
+
+
+@dataclass(frozen=True)
 class RunDone:
     result: BenchResult
     cancelled: bool
 
 
 Event = (RunStarted | RoutePhase | RouteReady | RouteFailed | RoundDone | FirstAnswer | SweepCell | ThreadsStep
-         | RouteAdded | RunDone)
+         | LatencyStep | RouteAdded | RunDone)

@@ -241,10 +241,19 @@ def _resolved(options, host: str) -> tuple[str | None, int | None, str | None]:
         return None, None, None
 
 
+def _reads(*reads):
+    """gather() of a process's reads whose outcome is always retrieved: cancelled as the dashboard quits, the
+    gather can finish after its awaiting task is gone, and asyncio then prints "_GatheringFuture exception was
+    never retrieved" with a traceback over the user's shell."""
+    together = asyncio.gather(*reads)
+    together.add_done_callback(lambda f: f.cancelled() or f.exception())
+    return together
+
+
 async def _run(conn, command: str, host: str, timeout: float) -> tuple[int | None, str, str]:
     process = await conn.create_process(wrapped(command), encoding="utf-8")
     try:
-        stdout, stderr = await asyncio.wait_for(asyncio.gather(process.stdout.read(), process.stderr.read()),
+        stdout, stderr = await asyncio.wait_for(_reads(process.stdout.read(), process.stderr.read()),
                                                 timeout)
         await process.wait()
     except BaseException:
@@ -289,7 +298,7 @@ async def _bench(conn, plan: FleetPlan, host: str, emit, bench_args: tuple[str, 
             emit(HostProgress(host, line, *(int(g) for g in match.groups()) if match else (None, None)))
 
     try:
-        stdout, _ = await asyncio.gather(process.stdout.read(), progress())
+        stdout, _ = await _reads(process.stdout.read(), progress())
         await process.wait()
     except asyncio.CancelledError:
         emit(HostStage(host, "stopping"))

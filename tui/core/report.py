@@ -93,6 +93,7 @@ def route_document(r, texts: int) -> dict:
 
 def build_document(result) -> dict:
     """The qtui.report/1 document for a finished (or cancelled) BenchResult, with its diagnosis."""
+    from tui.core import latency
     from tui.core.roofline import EncoderShape, route_rooflines
 
     plan = result.plan
@@ -130,6 +131,7 @@ def build_document(result) -> dict:
         "threads_sweep": result.threads_sweep,
         "advice": [],
     }
+    latency.attach(doc, result.latency, BASELINE)  # after the routes and their accuracy: it uses the gate
     shape = EncoderShape.from_model_dir(plan.model.path)
     doc["roofline"] = route_rooflines(doc, plan.cpu, shape, result.token_counts, result.ceilings) if shape else None
     attach_diagnosis(doc, plan.cpu)
@@ -139,9 +141,11 @@ def build_document(result) -> dict:
 def attach_diagnosis(doc: dict, cpu) -> dict:
     """The finding and the ranked advice for `doc`, judged against `cpu`; stored in the document."""
     from tui.core.advice import explain
+    from tui.core.latency import finding_clause
 
     diagnosis = explain(cpu, doc)
     doc["finding"] = diagnosis.finding.to_json()
+    doc["finding"]["headline"] += finding_clause(doc)  # the answer for single-text calls, when measured
     doc["advice"] = [a.to_json() for a in diagnosis.advice]
     return doc
 
@@ -308,6 +312,8 @@ def format_summary(doc: dict, report: str = "REPORT.json") -> str:
         lines += ["", format_sweep(doc["sweep"])]
     if doc.get("threads_sweep"):
         lines += ["", format_threads_sweep(doc["threads_sweep"])]
+    if doc.get("latency"):
+        lines += ["", format_latency(doc)]
     details = details_hint(doc, report)
     if details:
         lines += ["", details]
@@ -403,21 +409,35 @@ def format_sweep(sweep: dict) -> str:
             + format_table(["", *[f"{t} tokens" for t in lengths]], rows))
 
 
-def format_threads_sweep(sweep: dict, markdown: bool = False) -> str:
-    """`--threads-sweep`: sent/s per thread count and route with CIs, the paired speedup, where threads stop paying."""
-    from tui.core import thread_sweep
-
-    lines = [thread_sweep.title(sweep)]
-    if sweep.get("points"):
-        headers, rows = thread_sweep.table(sweep)
+def _measured_section(title: str, table: tuple[list[str], list[list[str]]] | None, conclusions: list[str],
+                      markdown: bool) -> str:
+    """A pass's section: its title, its table (plain or Markdown), then what it concludes."""
+    lines = [title]
+    if table:
+        headers, rows = table
         if markdown:
             lines += ["", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
             lines += ["| " + " | ".join(row) + " |" for row in rows]
             lines.append("")
         else:
             lines.append(format_table(headers, rows))
-    lines += [f"- {c}" if markdown else c for c in thread_sweep.conclusions(sweep)]
+    lines += [f"- {c}" if markdown else c for c in conclusions]
     return "\n".join(lines)
+
+
+def format_threads_sweep(sweep: dict, markdown: bool = False) -> str:
+    """`--threads-sweep`: sent/s per thread count and route with CIs, the paired speedup, where threads stop paying."""
+    from tui.core import thread_sweep
+
+    table = thread_sweep.table(sweep) if sweep.get("points") else None
+    return _measured_section(thread_sweep.title(sweep), table, thread_sweep.conclusions(sweep), markdown)
+
+
+def format_latency(doc: dict, markdown: bool = False) -> str:
+    """`--pattern online`: p50/p95/p99 per route with CIs, the paired p95 ratio to fp32, the route for online."""
+    from tui.core import latency
+
+    return _measured_section(latency.title(doc), latency.table(doc), latency.conclusions(doc), markdown)
 
 
 def format_roofline(roof: dict, routes: list[dict], cpu) -> str:
@@ -513,6 +533,8 @@ def to_markdown(doc: dict) -> str:
         lines += ["```", format_layers(doc["layers"]), "```", ""]
     if doc.get("threads_sweep"):
         lines += ["## Thread scaling", "", format_threads_sweep(doc["threads_sweep"], markdown=True), ""]
+    if doc.get("latency"):
+        lines += ["## Single-text calls (online)", "", format_latency(doc, markdown=True), ""]
     kernels = kernel_lines(doc)
     if kernels:
         lines += ["## Kernels that ran", "", *(f"- {line}" for line in kernels), ""]

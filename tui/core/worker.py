@@ -8,8 +8,10 @@ time; the others block in recv(), so they do not compete for cores.
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -62,8 +64,62 @@ def _thread_lock_for_tqdm() -> None:
     tqdm.set_lock(threading.RLock())
 
 
+def _threads_if_preloaded(threads: int) -> None:
+    """A worker forked with torch loaded read OMP_NUM_THREADS before we set it: tell torch directly."""
+    import sys
+
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
+
+
+def start_method(spec: RouteSpec, worker_env: dict) -> str:
+    """Torch routes' workers fork from a server that imported torch and sentence-transformers once
+    (`worker_preload`). The others spawn a fresh interpreter: they need neither on a warm cache, and their
+    peak RSS must not count a torch they never use. A simulated ISA (worker_env) must be in the environment
+    before torch loads, so those runs spawn every worker."""
+    return "forkserver" if spec.backend in ("torch", "torchao") and not worker_env else "spawn"
+
+
+def _context(method: str):
+    ctx = mp.get_context(method)
+    if method == "forkserver":
+        ctx.set_forkserver_preload(["tui.core.worker_preload"])  # before the server's first start only
+    return ctx
+
+
+_STARTING: set[threading.Thread] = set()  # the start threads still in Process.start()
+
+
+def _kill_fork_server() -> None:
+    import contextlib
+    from multiprocessing import forkserver
+
+    server = forkserver._forkserver  # multiprocessing keeps one per process; there is no public handle
+    pid = getattr(server, "_forkserver_pid", None)
+    if pid is None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)  # it ignores the stop signals, like the workers
+    with contextlib.suppress(OSError):
+        server._stop()  # reaps it and forgets its address
+
+
+def stop_fork_server() -> None:
+    """After a cancelled run. Cancelled while the server still imports torch, it would go on importing for
+    seconds after qtui exits (holding the resource tracker with it) before it noticed: kill it. A start thread
+    that was just entering Process.start() may start a new server meanwhile: wait for those threads (killing the
+    server unblocks them) and kill again. The next run starts another server (multiprocessing does that)."""
+    for _ in range(3):
+        _kill_fork_server()
+        for thread in list(_STARTING):
+            thread.join(timeout=0.5)
+        if not _STARTING:
+            break
+    _kill_fork_server()
+
+
 def _worker_main(conn, spec: RouteSpec, setup: dict) -> None:
-    """Runs in the spawned worker process."""
+    """Runs in the worker process (spawned, or forked from the preloaded server)."""
     # The coordinator owns stopping and kills us: Ctrl-C, and the SIGTERM/SIGHUP that `timeout`, systemd or a
     # dropped SSH session send to the whole process group, must not make a worker die first and be reported failed.
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -72,9 +128,12 @@ def _worker_main(conn, spec: RouteSpec, setup: dict) -> None:
     os.dup2(log, 1)  # nothing a runtime prints may reach the user's terminal
     os.dup2(log, 2)
     _thread_lock_for_tqdm()
+    os.environ.clear()  # a forked worker has the fork server's environment: take the coordinator's of now
+    os.environ.update(setup["environ"])
     for key in THREAD_ENV:
         os.environ[key] = str(setup["threads"])
     os.environ.update(dict(setup["env"]))
+    _threads_if_preloaded(setup["threads"])
     try:
         from tui.core.models import quiet_transformers
         from tui.core.routes import PrepareContext, RouteUnavailable, prepare, silence_torch_ao_deprecation
@@ -155,6 +214,16 @@ def _run(w: Prepared) -> tuple:
     return "time", time.perf_counter() - start, _peak_rss_mb()
 
 
+def _calls(w: Prepared, texts: list[str]) -> list[float]:
+    """One call per text, batch 1, as a search box calls the model: each call's milliseconds."""
+    times = []
+    for text in texts:
+        start = time.perf_counter()
+        w.runner.encode([text], 1)
+        times.append(1000 * (time.perf_counter() - start))
+    return times
+
+
 def _layers(w: Prepared) -> list[dict]:
     from tui.core.layers import layer_evidence
 
@@ -188,6 +257,7 @@ def _task_items(w: Prepared, task) -> list:
 # The worker's commands after "prepare": verb → its answer. A new pass that needs the worker adds one line here.
 VERBS: dict[str, Callable[..., tuple]] = {
     "run": _run,
+    "calls": lambda w, texts: ("calls", _calls(w, texts)),
     "profile": lambda w: ("profile", _profile(w.runner, w.texts, w.batch_size)),
     "layers": lambda w: ("layers", _layers(w)),
     "invariance": lambda w: ("invariance", _invariance(w)),
@@ -250,16 +320,54 @@ class Cancelled(Exception):
 
 
 class Worker:
-    """The coordinator's handle on one route's process."""
+    """The coordinator's handle on one route's process.
 
-    def __init__(self, mpctx, spec: RouteSpec, setup: dict) -> None:
+    Started from a thread: the first fork from the preloaded server waits for its imports (seconds), and the
+    coordinator must keep polling cancel meanwhile. Until the start returns, the worker counts as alive."""
+
+    def __init__(self, spec: RouteSpec, setup: dict) -> None:
         self.spec = spec
         self.log_path = setup["log_path"]
-        self.conn, child = mpctx.Pipe()
-        self.process = mpctx.Process(target=_worker_main, args=(child, spec, setup), daemon=True,
-                                     name=f"qtui-{spec.id}")
-        self.process.start()
-        child.close()
+        method = start_method(spec, setup["env"])
+        ctx = _context(method)
+        if method == "forkserver":
+            # Started here, not in the thread: a run cancelled from now on finds the server and can stop it.
+            from multiprocessing import forkserver
+
+            forkserver.ensure_running()
+        self.conn, self._child = ctx.Pipe()
+        self.process = ctx.Process(target=_worker_main, args=(self._child, spec, setup), daemon=True,
+                                   name=f"qtui-{spec.id}")
+        self._start_error: str | None = None
+        self._abandoned = False
+        self._lock = threading.Lock()
+        self._starting = threading.Thread(target=self._start, name=f"start-{spec.id}", daemon=True)
+        _STARTING.add(self._starting)
+        self._starting.start()
+
+    def _start(self) -> None:
+        try:
+            self._launch()
+        finally:
+            _STARTING.discard(self._starting)
+
+    def _launch(self) -> None:
+        with self._lock:
+            if self._abandoned:  # killed before the thread got here
+                self._child.close()
+                return
+        try:
+            self.process.start()
+        except Exception as exc:  # e.g. the fork server could not start
+            self._start_error = f"could not start the worker: {exc.__class__.__name__}: {exc}"
+        finally:
+            self._child.close()
+        with self._lock:
+            if self._abandoned and self._start_error is None:
+                self.process.kill()  # killed while it was starting
+
+    def _started(self) -> bool:
+        return not self._starting.is_alive()
 
     def send(self, *message) -> None:
         try:
@@ -278,12 +386,14 @@ class Worker:
                     return self.conn.recv()
                 except (EOFError, OSError):
                     raise WorkerDied(self.death_reason()) from None
-            if not self.process.is_alive() and not self.conn.poll(0):
+            if self._started() and not self.process.is_alive() and not self.conn.poll(0):
                 raise WorkerDied(self.death_reason())
             if deadline is not None and time.monotonic() > deadline:
                 raise WorkerDied(f"no answer within {timeout:.0f} s")
 
     def death_reason(self) -> str:
+        if self._start_error:
+            return self._start_error
         self.process.join(timeout=1)
         code = self.process.exitcode
         if code is None:
@@ -299,7 +409,7 @@ class Worker:
         return f"{what}{f' — {last}' if last else ''}"
 
     def stop(self) -> None:
-        if self.process.is_alive():
+        if self._started() and self.process.is_alive():
             try:
                 self.conn.send(("stop",))
             except (OSError, BrokenPipeError):
@@ -308,9 +418,15 @@ class Worker:
         self.kill()
 
     def kill(self) -> None:
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join(timeout=2)
+        with self._lock:
+            if not self._started():
+                self._abandoned = True  # the start kills it as soon as it exists
+                self.conn.close()
+                return
+        if self._start_error is None:
+            if self.process.is_alive():
+                self.process.kill()
+            self.process.join(timeout=2)
         self.conn.close()
 
 
@@ -326,6 +442,7 @@ def setup_for(plan, spec: RouteSpec, run_dir: Path) -> dict:
     """What a route's worker is started with (`plan` is a results.Plan); callers override single entries."""
     return {
         "log_path": str(run_dir / f"{spec.id}.log"),
+        "environ": dict(os.environ),
         "threads": plan.threads,
         "env": plan.worker_env,
         "model_dir": str(plan.model.path),

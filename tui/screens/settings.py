@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from tui.options import positive_float, positive_int, task_loss_percent, thread_counts
+from tui.options import pattern_name, positive_float, positive_int, task_loss_percent, thread_counts
 
 FIELDS = [  # (attribute, label, parser)
     ("model", "model (directory or cached hub name; empty: packaged all-MiniLM-L6-v2)", None),
@@ -22,8 +22,11 @@ FIELDS = [  # (attribute, label, parser)
     ("threads_sweep", "thread sweep after the rounds (e.g. 1,2,4 or auto; empty: none)", thread_counts),
     ("task", "task to score (stsb, a pairs .csv/.tsv/.jsonl or a BEIR folder; empty: none, judge by cosine)", None),
     ("max_task_loss", "with a task: most % of fp32's task score to give up (empty: 1)", task_loss_percent),
+    ("pattern", "how the model is called: bulk (batches) or online (also single-text calls)", pattern_name),
+    ("latency_calls", "online: single-text calls per route (empty: 1000)", positive_int),
 ]
-OPTIONAL = ("model", "texts", "threads", "threads_sweep", "task", "max_task_loss")  # empty means the default
+# Empty means the default.
+OPTIONAL = ("model", "texts", "threads", "threads_sweep", "task", "max_task_loss", "latency_calls")
 
 
 def shown(value) -> str:

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.reactive import reactive
+from textual.widget import AwaitMount, Widget
 from textual.widgets import Static
 
 from tui.clipboard import copy_with_notice
@@ -74,11 +75,14 @@ class AdvicePanel(VerticalScroll):
         self.remove_children()
         self.mount(Static(text, classes="placeholder"))
 
-    def show(self, advice: list[dict], finding: dict | None = None) -> None:
+    def show(self, advice: list[dict], finding: dict | None = None) -> AwaitMount:
+        """Mount the finding and the items; the caller awaits the result to scroll to their final height."""
         self.remove_children()
+        widgets: list[Widget] = []
         if finding:  # the answer to the user's question comes before the reasons
-            self.mount(Static(Text(finding["headline"], style="bold"), classes="finding"))
-        if not advice:
-            self.mount(Static("No advice: nothing in this run points at a problem.", classes="placeholder"))
-            return
-        self.mount_all(AdviceItem(a, i) for i, a in enumerate(advice, 1))
+            widgets.append(Static(Text(finding["headline"], style="bold"), classes="finding"))
+        if advice:
+            widgets.extend(AdviceItem(a, i) for i, a in enumerate(advice, 1))
+        else:
+            widgets.append(Static("No advice: nothing in this run points at a problem.", classes="placeholder"))
+        return self.mount_all(widgets)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from tui.core.passes import ceilings, invariance, kernels, profile, rescue, sweep, task, threads
+from tui.core.passes import ceilings, invariance, kernels, latency, profile, rescue, sweep, task, threads
 from tui.core.passes.base import Pass, RunState
 
 if TYPE_CHECKING:
@@ -22,6 +22,7 @@ PASSES: tuple[Pass, ...] = (
     kernels.PASS,
     ceilings.PASS,
     sweep.PASS,
+    latency.PASS,
     task.PASS,
     threads.PASS,  # last: it starts worker pairs of its own
 )
