@@ -1,9 +1,10 @@
-"""What each call pattern adds to a run's wall time: `qtui bench --pattern bulk` against `--pattern online`.
+"""What each call pattern adds to a run's wall time: `qtui bench --pattern bulk` against `online` and `processes`.
 
-Three fresh `qtui bench` processes share one cache of their own: the first builds the routes' artefacts (not
-timed here), then bulk and online alike run the same rounds (--quick, a fixed number of rounds and budget), and
-online then makes its single-text calls. Reported: each run's wall time, the latency pass's own seconds
-(`latency.pass_s`) and calls per route, and the route each pattern recommends.
+Four fresh `qtui bench` processes share one cache of their own: the first builds the routes' artefacts (not
+timed here), then bulk, online and processes alike run the same rounds (--quick, a fixed number of rounds and
+budget); online then makes its single-text calls, processes times its splits. Reported: each run's wall time,
+the latency pass's own seconds (`latency.pass_s`) and calls per route, the splits measured, and the route each
+pattern recommends.
 Writes JSON (default benchmarks/results/patterns_cost.json).
 Usage: python benchmarks/patterns_cost.py [--routes LIST] [--out PATH]
 """
@@ -34,7 +35,8 @@ def main() -> int:
         run_bench(*base, env=env)  # builds the artefacts
         bulk, bulk_wall = run_bench(*base, "--pattern", "bulk", env=env)
         online, online_wall = run_bench(*base, "--pattern", "online", env=env)
-    lat = online["latency"]
+        split, split_wall = run_bench(*base, "--pattern", "processes", env=env)
+    lat, proc = online["latency"], split["processes"]
     result = {
         "cpu": online["env"]["cpu"].get("model"), "threads": online["env"]["threads"],
         "load_average": os.getloadavg(), "routes": args.routes,
@@ -43,12 +45,17 @@ def main() -> int:
                    "recommended": lat["recommendation"]["route"],
                    "calls": {r["id"]: (r.get("latency") or {}).get("calls") for r in online["routes"]},
                    "p95_ms": {r["id"]: r["latency"]["p95"]["ms"] for r in online["routes"] if r.get("latency")}},
+        "processes": {"wall_s": round(split_wall, 1), "splits": proc["splits"], "route": proc["route"],
+                      "variant_route": proc["variant_route"], "recommendation": proc["recommendation"]},
     }
     write_result(args.out, result)
     print(f"{result['cpu']}, {result['threads']} threads, load {result['load_average'][0]:.1f}")
     print(f"bulk:   {bulk_wall:.1f} s, recommends {result['bulk']['recommended']}")
     print(f"online: {online_wall:.1f} s (+{online_wall - bulk_wall:.1f} s; the calls {lat['pass_s']:.1f} s, "
           f"stopped by {lat['stopped']}), recommends {result['online']['recommended']} for single queries")
+    rec = proc["recommendation"] or {}
+    print(f"processes: {split_wall:.1f} s (+{split_wall - bulk_wall:.1f} s; splits {proc['splits']}), "
+          f"recommends {rec.get('route')} as {rec.get('split')} {rec.get('variant') or ''}")
     return 0
 
 

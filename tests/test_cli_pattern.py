@@ -13,6 +13,9 @@ from tests.test_cli_cache import assert_refused
     (["--pattern", "streaming"], ("--pattern", "not a call pattern", "'streaming'")),
     (["--latency-calls", "50"], ("--latency-calls needs --pattern online",)),
     (["--pattern", "online", "--latency-calls", "0"], ("--latency-calls", "must be 1 or more")),
+    (["--processes", "2x1"], ("--processes needs --pattern processes or all",)),
+    (["--pattern", "processes", "--processes", "2by1"], ("--processes", "not a split", "PROCESSESxTHREADS")),
+    (["--pattern", "processes", "--processes", "64x64"], ("64x64 needs 4096 CPUs; this machine has",)),
 ])
 def test_bad_pattern_options_are_one_line_and_exit_2(args, words):
     assert_refused(run_qtui("bench", "--routes", "torch-fp32", *args), *words)

@@ -68,13 +68,15 @@ class QtuiApp(App):
                         "without qtui"),
         Binding("k", "kernels", "Kernels", id="kernels", show=False,
                 tooltip="The kernels the route under the table's cursor ran, each observed or inferred"),
-        # c, t, n, d, k, l, f and m live in help and the palette: at 80 columns the footer must keep room for ? and q.
+        # c, t, n, o, p, d, k, l, f and m live in help and the palette: at 80 columns the footer keeps room for ? and q.
         Binding("c", "compare", "Compare", id="compare", tooltip="Compare with a saved report", show=False),
         Binding("t", "next_theme", "Theme", id="theme", tooltip="Switch to the next colour theme", show=False),
         Binding("n", "threads", "Threads", id="threads", show=False,
                 tooltip="Plot throughput against threads for fp32 and the int8 route (a run with --threads-sweep)"),
         Binding("o", "latency", "Latency", id="latency", show=False,
                 tooltip="Single-text latency per route: p50, p95, p99 and the route for online (--pattern online)"),
+        Binding("p", "processes", "Processes", id="processes", show=False,
+                tooltip="Bulk over processes: sent/s per split P × T and OpenVINO setting (--pattern processes)"),
         Binding("f", "fleet", "Fleet", id="fleet", show=False,
                 tooltip="Benchmark servers over SSH at once with these settings and compare them (hosts × routes)"),
         Binding("m", "toggle_mouse", "Mouse", id="mouse", show=False,
@@ -150,7 +152,8 @@ class QtuiApp(App):
 
     # Keys that act on the dashboard under the fleet screen: off while it is on top (they would start a hidden run).
     DASHBOARD_ACTIONS = frozenset({"bench", "choose_routes", "settings", "cancel", "export", "export_route", "kernels",
-                                   "compare", "threads", "latency", "fleet", "layers"})
+                                   "compare", "threads", "latency", "processes", "fleet",
+                                   "layers"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         from tui.screens.fleet import FleetScreen
@@ -263,6 +266,11 @@ class QtuiApp(App):
         from tui.screens.latency import LatencyScreen
 
         self.push_screen(LatencyScreen(self.document))
+
+    def action_processes(self) -> None:
+        from tui.screens.processes import ProcessesScreen
+
+        self.push_screen(ProcessesScreen(self.document))
 
     def route_to_export(self) -> tuple[str | None, str]:
         """(route id, why this one): the routes table's row under the cursor when it has focus, else the run's
@@ -415,6 +423,7 @@ class QtuiApp(App):
         from tui.core.events import (
             FirstAnswer,
             LatencyStep,
+            ProcessesStep,
             RoundDone,
             RouteAdded,
             RouteFailed,
@@ -475,6 +484,11 @@ class QtuiApp(App):
             from tui.core.latency import progress_text
 
             status.update(progress_text(event.calls, event.target, event.rounds))
+        elif isinstance(event, ProcessesStep):
+            from tui.core.processes import progress_text as processes_text
+
+            status.update(processes_text(event.processes, event.threads, event.done, event.total, event.stage)
+                          + (" · p shows them when the run ends" if event.stage != "done" else ""))
         elif isinstance(event, ThreadsStep):
             from tui.core.thread_sweep import threads_text
 
@@ -494,6 +508,7 @@ class QtuiApp(App):
         status.update(f"{head}: recommended {rec['route']} · {doc.get('stop_reason', '')} · "
                       f"e exports" + (" · n plots threads" if doc.get("threads_sweep") else "")
                       + (" · o shows latency" if doc.get("latency") else "")
+                      + (" · p shows processes" if doc.get("processes") else "")
                       + (f" · {message.cache_note}" if message.cache_note else ""))
         # Scroll only once the advice has its height: scrolled earlier (a loaded machine), the scroll clamps to
         # the shorter screen and the advice stays below the fold. Results first, advice right below them.

@@ -15,13 +15,24 @@ class QuietParser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
 
 
-PATTERNS = ("bulk", "online")
+PATTERNS = ("bulk", "online", "processes", "all")
 
 
 def pattern_name(text: str) -> str:
     if text.strip() not in PATTERNS:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a call pattern (want {' or '.join(PATTERNS)})")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a call pattern (want {', '.join(PATTERNS[:-1])} or "
+                                         f"{PATTERNS[-1]})")
     return text.strip()
+
+
+def process_splits(text: str) -> tuple[tuple[int, int], ...]:
+    """--processes' list, "1x2,2x1"; whether each fits the machine is checked in build_plan (it knows the CPU)."""
+    from tui.core.processes import parse_splits
+
+    try:
+        return parse_splits(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def positive_int(text: str) -> int:
@@ -122,13 +133,18 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                    help="after the rounds, time fp32 and the recommended int8 route at each thread count (paired, "
                         "alternated; a worker pair per count) to show where adding threads stops paying "
                         "(default list: 1, 2, 4, … up to the physical cores)")
-    p.add_argument("--pattern", type=pattern_name, default="bulk", metavar="bulk|online",
-                   help="how the model will be called: 'bulk' (batches of --batch-size: the rounds) or 'online' (the "
+    p.add_argument("--pattern", type=pattern_name, default="bulk", metavar="bulk|online|processes|all",
+                   help="how the model will be called: 'bulk' (batches of --batch-size: the rounds), 'online' (the "
                         "rounds, then single-text calls, the routes taking turns: p50/p95/p99 per route with CIs, the "
-                        "p95 ratio to fp32 and the route to serve single queries with; default bulk)")
+                        "p95 ratio to fp32 and the route to serve single queries with), 'processes' (the rounds, then "
+                        "fp32 and the int8 route as P processes × T threads for each split of --threads, paired, and "
+                        "an OpenVINO route with its THROUGHPUT hint) or 'all' (both; default bulk)")
     p.add_argument("--latency-calls", type=positive_int, metavar="N",
                    help="with --pattern online: single-text calls per route (default 1000, which resolves a p99); "
                         "--time-budget bounds them too")
+    p.add_argument("--processes", type=process_splits, metavar="PxT,…",
+                   help="with --pattern processes: the splits to measure, e.g. 1x2,2x1 (default: every split of "
+                        "--threads into processes × threads, such as 1x16,2x8,4x4,8x2,16x1)")
     p.add_argument("--no-kernels", dest="kernels", action="store_false",
                    help="skip the kernels capture: after the timed rounds qtui normally runs one batch per route "
                         "with oneDNN/MKL verbose logging, an ONNX Runtime profile or OpenVINO's runtime model to "
@@ -158,8 +174,10 @@ def build_plan(args: argparse.Namespace):
     if getattr(args, "max_task_loss", None) is not None and not getattr(args, "task", None):
         raise UserError("--max-task-loss needs --task (without a task the gate is --min-cosine)")
     pattern = getattr(args, "pattern", "bulk")
-    if getattr(args, "latency_calls", None) is not None and pattern != "online":
-        raise UserError("--latency-calls needs --pattern online (bulk makes no single-text calls)")
+    if getattr(args, "latency_calls", None) is not None and pattern not in ("online", "all"):
+        raise UserError(f"--latency-calls needs --pattern online or all ({pattern} makes no single-text calls)")
+    if getattr(args, "processes", None) and pattern not in ("processes", "all"):
+        raise UserError(f"--processes needs --pattern processes or all ({pattern} runs one process)")
     try:
         routes = parse_routes(args.routes)
         model = resolve_model(args.model, allow_download=args.allow_download)
@@ -193,11 +211,19 @@ def build_plan(args: argparse.Namespace):
         from tui.core.thread_sweep import default_counts
 
         threads_sweep = default_counts(cpu.physical_cores, cpu.logical_cpus)
+    splits: tuple = ()
+    if pattern in ("processes", "all"):
+        from tui.core.processes import beyond_cpus, default_splits
+
+        splits = getattr(args, "processes", None) or default_splits(threads)
+        if too_many := beyond_cpus(splits, cpu.logical_cpus or 1):
+            raise UserError(f"--processes {too_many}")
     return Plan(model=model, workload=workload, routes=tuple(routes), cpu=cpu, batch_size=args.batch_size,
                 threads=threads, max_rounds=args.rounds, time_budget_s=args.time_budget,
                 min_cosine=args.min_cosine, worker_env=worker_env, sweep_route=sweep_route,
                 threads_sweep=tuple(threads_sweep), task=task, max_task_loss=task_loss(args), pattern=pattern,
-                latency_calls=getattr(args, "latency_calls", None) or Plan.latency_calls, **passes(args))
+                latency_calls=getattr(args, "latency_calls", None) or Plan.latency_calls, process_splits=splits,
+                **passes(args))
 
 
 def task_loss(args: argparse.Namespace) -> float:
@@ -234,8 +260,8 @@ def run_options_argv(args: argparse.Namespace) -> list[str]:
             argv.append(flag)
         elif value == action.const:  # --threads-sweep alone means its default list
             argv.append(flag)
-        elif isinstance(value, tuple):
-            argv += [flag, ",".join(map(str, value))]
+        elif isinstance(value, tuple):  # a list: 1,2,4 — or splits: 1x2,2x1
+            argv += [flag, ",".join("x".join(map(str, v)) if isinstance(v, tuple) else str(v) for v in value)]
         else:
             argv += [flag, str(value)]
     return argv

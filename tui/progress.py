@@ -8,6 +8,7 @@ from typing import TextIO
 from tui.core.events import (
     FirstAnswer,
     LatencyStep,
+    ProcessesStep,
     RoundDone,
     RouteAdded,
     RouteFailed,
@@ -71,6 +72,12 @@ class StderrProgress:
                     f"{event.route_id} {event.speedup:.2f}×")
         if isinstance(event, ThreadsStep):
             return _threads_step(event)
+        if isinstance(event, ProcessesStep):
+            from tui.core.processes import progress_text as processes_text
+
+            # The split being prepared and each split done; "measuring" follows preparing within seconds.
+            return None if event.stage == "measuring" else processes_text(
+                event.processes, event.threads, event.done + (event.stage == "preparing"), event.total, event.stage)
         if isinstance(event, LatencyStep):
             from tui.core.latency import progress_text
 

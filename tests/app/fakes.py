@@ -132,3 +132,21 @@ def latency_document() -> dict:
     latency.attach(d, {"times_ms": times, "target_calls": 1000, "calls_per_round": 50, "budget_s": 60.0,
                        "stopped": "calls", "pass_s": 9.5}, "torch-fp32")
     return attach_diagnosis(d, CPU)
+
+
+def processes_document() -> dict:
+    """The seed document with --pattern processes on 2 threads (round times chosen, not measured): x86 int8
+    gains a third from two processes of one thread, fp32 a little."""
+    from tui.core import processes
+
+    d = seed_document()
+    base, route = "torch-fp32", "torch-qint8-x86"
+    wobble = (0.98, 1.0, 1.02, 0.99, 1.01, 1.0)
+    levels = {(1, 2): {base: 1.0, route: 0.5}, (2, 1): {base: 1.8, route: 0.75}}
+    points = [processes.point(split, {rid: {"status": "ok", "threads_used": split[1], "facts": {},
+                                            "seconds": [s * w for w in wobble]} for rid, s in times.items()},
+                              128, base, route) for split, times in levels.items()]
+    d["processes"] = processes.document(baseline=base, route=route, route_why="the recommended int8 route",
+                                        variant_route=None, threads=2, splits=tuple(levels), rounds=6, points=points)
+    processes.attach(d)
+    return attach_diagnosis(d, CPU)

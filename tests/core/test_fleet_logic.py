@@ -40,6 +40,8 @@ def test_only_the_options_the_user_changed_are_passed_on():
                     "1,2", "--no-kernels"]
     assert parser.parse_args(argv) == args  # the remote qtui reads back exactly the same options
     assert run_options_argv(parser.parse_args([])) == []
+    splits = parser.parse_args(["--pattern", "processes", "--processes", "1x2,2x1"])
+    assert run_options_argv(splits) == ["--pattern", "processes", "--processes", "1x2,2x1"]
 
 
 def test_the_bench_command_quotes_options_and_asks_for_json_on_stdout():

@@ -199,6 +199,24 @@ def test_ort_int8_falls_back_to_the_plain_export_when_the_optimizer_fails(built,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.int8.onnx"]
 
 
+@pytest.mark.parametrize("kind", ["throughput", "unpinned"])
+def test_openvino_process_variants_encode_the_same_vectors_and_say_their_settings(built, embeddings, model_dir, kind):
+    """--pattern processes' variants change how OpenVINO schedules, never what it computes."""
+    from tui.core.onnx_route import mean_cosine
+    from tui.core.openvino_route import OpenVinoEncoder
+
+    encoder = OpenVinoEncoder(built["ov_int8"], model_dir, threads=2)
+    assert encoder.cpu_pinning in (True, False)  # the plugin's default, reported per route
+    encoder.use_variant(kind)
+    vectors = encoder.encode(TEXTS, batch_size=2)  # several batches: several requests in flight
+    assert mean_cosine(vectors, embeddings["openvino-int8"]) > 0.9999
+    if kind == "throughput":
+        assert encoder.facts["performance_hint"] == "THROUGHPUT" and encoder.facts["infer_requests"] >= 1
+        assert encoder.facts["streams"] >= 1
+    else:
+        assert encoder.facts["cpu_pinning"] is False
+
+
 def test_openvino_int8_is_quantized_and_fp32_runs_in_f32(built, embeddings):
     assert built["ov_facts"]["fake_quantize_ops"] > 0
     assert built["ov_facts"]["calibration_texts"] == len(CALIBRATION)

@@ -30,4 +30,4 @@ def test_what_quick_drops_is_the_registrys_quick_attribute():
     assert all(p.switch for p in PASSES if not p.quick)
     quick = passes(argparse.Namespace(quick=True))
     assert quick == {p.switch: False for p in PASSES if p.switch}
-    assert {p.name for p in PASSES if p.quick} == {"sweep", "latency", "task", "threads"}
+    assert {p.name for p in PASSES if p.quick} == {"sweep", "latency", "task", "processes", "threads"}

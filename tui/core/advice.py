@@ -500,6 +500,8 @@ def thread_scaling(cpu: CpuProfile, f: Facts) -> Advice | None:
                       None, gain, MEASURED, "gain")
     if k is None:
         return None  # still gains at the largest count measured
+    if (f.doc.get("processes") or {}).get("available"):
+        return None  # --pattern processes measured what this would estimate (process_split)
     top = max(medians)  # the most threads measured
     processes = top // k
     estimate = processes * medians[k] / medians[top]
@@ -515,6 +517,56 @@ def thread_scaling(cpu: CpuProfile, f: Facts) -> Advice | None:
                   f"{medians[top]:.0f}); an upper bound, as processes share memory bandwidth.", None, estimate,
                   f"estimated from the thread sweep: {processes} processes × the throughput at {ts.threads_text(k)}, "
                   "assuming they do not contend", "gain")
+
+
+def process_split(cpu: CpuProfile, f: Facts) -> Advice | None:
+    """--pattern processes measured a split or an OpenVINO setting conclusively faster than one process with all
+    the threads: run bulk work that way."""
+    from tui.core import processes as pr
+
+    proc = f.doc.get("processes") or {}
+    rec = proc.get("recommendation") or {}
+    gain = rec.get("gain")
+    if not gain or gain["verdict"] != "faster":
+        return None
+    count, threads = rec["split"]
+    settings = {"throughput": " Compile with PERFORMANCE_HINT THROUGHPUT and keep OPTIMAL_NUMBER_OF_INFER_REQUESTS "
+                              "requests in flight (openvino.AsyncInferQueue).",
+                "unpinned": " Compile with ENABLE_CPU_PINNING set to False in every process."}
+    fix = (f"Run {rec['route']} as {pr.split_words(count, threads)} each (torch.set_num_threads({threads}); "
+           f"intra_op_num_threads / INFERENCE_NUM_THREADS = {threads})." if count > 1 else
+           f"Run {rec['route']} in one process with {threads} threads.") + settings.get(rec.get("variant") or "", "")
+    return Advice("process-split", severity_for(gain["point"]),
+                  f"{rec['route']} gives more bulk throughput as {pr.split_words(count, threads)}"
+                  f"{pr.setting_words(rec.get('variant'))}",
+                  "; ".join(pr.conclusions(proc)) + ".", fix,
+                  f"{rec['why']}.", None, gain["point"],
+                  MEASURED, "gain")
+
+
+def openvino_pinning(cpu: CpuProfile, f: Facts) -> Advice | None:
+    """The multi-process trap: OpenVINO pins its threads to cores by default, and processes started side by side
+    pin to the same ones; measured when a split's unpinned variant beat the pinned default in the same rounds."""
+    from tui.core import processes as pr
+
+    proc = f.doc.get("processes") or {}
+    found = [(p, gid, d) for p in proc.get("points", []) for gid, d in p.get("variants", {}).items()
+             if d["kind"] == "unpinned" and (d.get("vs_route") or {}).get("verdict") == "faster"]
+    if not found:
+        return None
+    p, gid, d = max(found, key=lambda x: x[2]["vs_route"]["point"])
+    vs, split = d["vs_route"], pr.split_words(p["processes"], p["threads"])
+    medians = {r["id"]: r["throughput"]["median"] for r in p["routes"] if r.get("throughput")}
+    pinned, unpinned = medians[d["of"]], medians[gid]
+    return Advice("openvino-pinning", severity_for(vs["point"]),
+                  f"OpenVINO pins every process's threads to the same cores: {d['of']} as {split} ran "
+                  f"{vs['point']:.2f}× faster with pinning off",
+                  f"As {split}, {d['of']} with OpenVINO's default CPU pinning: {pinned:.0f} sent/s; with "
+                  f"ENABLE_CPU_PINNING off, in the same rounds: {unpinned:.0f} sent/s ({vs['point']:.2f}× "
+                  f"[{vs['ci95'][0]:.2f}–{vs['ci95'][1]:.2f}]).",
+                  "In every worker process: core.compile_model(model, \"CPU\", {\"ENABLE_CPU_PINNING\": False}), "
+                  "or serve from one process with all the threads.",
+                  f"{vs['point']:.2f}× the throughput of the pinned processes.", None, vs["point"], MEASURED, "cause")
 
 
 def _baseline_drift(f: Facts) -> str | None:
@@ -835,7 +887,8 @@ def _mix_of(route_id: str) -> str | None:
 
 # Also the last tie-break: of two items with the same group, gain and basis, the earlier rule's comes first.
 RULES: tuple[Callable[[CpuProfile, Facts], Advice | None], ...] = (
-    noisy, engine_mismatch, no_avx2, no_int8_dot, threads, thread_scaling, small_workload, activation_outliers,
+    noisy, engine_mismatch, no_avx2, no_int8_dot, threads, thread_scaling, process_split, openvino_pinning,
+    small_workload, activation_outliers,
     accuracy_per_tensor, task_vs_cosine, better_backend, bf16_better, unquantized_share, batch_dependence,
     fp32_fast_path, int8_ran_fp32, int8_weaker_isa, fp32_ran_bf16, simulation_ignored,
 )

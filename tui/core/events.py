@@ -92,6 +92,17 @@ class ThreadsStep:
 
 
 @dataclass(frozen=True)
+class ProcessesStep:
+    """Progress of `--pattern processes`: a split's workers are preparing, measuring, or done."""
+
+    processes: int
+    threads: int
+    done: int  # splits finished so far
+    total: int
+    stage: str  # "preparing" | "measuring" | "done" | "skipped"
+
+
+@dataclass(frozen=True)
 class LatencyStep:
     """Progress of `--pattern online`: single-text calls answered per route so far (the route with fewest)."""
 
@@ -107,4 +118,4 @@ class RunDone:
 
 
 Event = (RunStarted | RoutePhase | RouteReady | RouteFailed | RoundDone | FirstAnswer | SweepCell | ThreadsStep
-         | LatencyStep | RouteAdded | RunDone)
+         | LatencyStep | ProcessesStep | RouteAdded | RunDone)

@@ -21,7 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui.core.onnx_route import Tokenize, encode_in_batches, mean_cosine, nodes_computing, quiet_python_logs
+from tui.core.onnx_route import (
+    Tokenize,
+    batches_by_length,
+    encode_in_batches,
+    mean_cosine,
+    nodes_computing,
+    quiet_python_logs,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -355,9 +362,53 @@ class OpenVinoEncoder:
         self.tokenize = Tokenize(model_dir)
         self.threads = int(self.compiled.get_property(props.inference_num_threads))
         self.inference_precision = self.compiled.get_property(hints.inference_precision).get_type_name()
+        self.cpu_pinning = bool(self.compiled.get_property(hints.enable_cpu_pinning))  # processes can share cores
         self.length_bucket, self.model = length_bucket, model
         self.fixed: dict[tuple[int, int], tuple] = {}  # (batch, length) → (compiled model, infer request)
         self.facts: dict = {}
+
+    def use_variant(self, kind: str) -> None:
+        """Recompile as --pattern processes' variant `kind` (processes.VARIANTS). "throughput": the THROUGHPUT hint
+        with the plugin's optimal number of infer requests kept in flight, OpenVINO's own setting for bulk work
+        (several streams, each with part of the threads). "unpinned": ENABLE_CPU_PINNING off; by default the plugin
+        pins its threads to cores, and processes started side by side pin to the same ones. Dynamic shapes only:
+        a fixed-shape route's per-shape compilations keep the route's own settings."""
+        import openvino as ov
+        import openvino.properties as props
+        import openvino.properties.hint as hints
+
+        if self.length_bucket:
+            raise ValueError("process variants are measured on dynamic-shape OpenVINO routes only")
+        changed = ({hints.performance_mode: hints.PerformanceMode.THROUGHPUT} if kind == "throughput"
+                   else {hints.enable_cpu_pinning: False})
+        self.config = {**self.config, **changed}
+        self.compiled = self.core.compile_model(self.model, "CPU", self.config)
+        self.request = self.compiled.create_infer_request()
+        self.facts["cpu_pinning"] = bool(self.compiled.get_property(hints.enable_cpu_pinning))
+        if kind == "throughput":
+            requests = int(self.compiled.get_property(props.optimal_number_of_infer_requests))
+            self.queue = ov.AsyncInferQueue(self.compiled, requests)
+            self.facts.update(performance_hint="THROUGHPUT", infer_requests=requests,
+                              streams=int(self.compiled.get_property(props.num_streams)))
+
+    def _encode_in_flight(self, texts: list[str], batch_size: int) -> np.ndarray:
+        """Every batch started as an async request as soon as one is idle; results land by batch index."""
+        import numpy as np
+
+        batches = list(batches_by_length(texts, batch_size))
+        results: dict[int, np.ndarray] = {}
+
+        def done(request, index: int) -> None:
+            results[index] = np.array(request.get_output_tensor(0).data, dtype=np.float32)  # a copy: reused buffer
+
+        self.queue.set_callback(done)
+        for index, idx in enumerate(batches):
+            self.queue.start_async(self.tokenize([texts[i] for i in idx], self.input_names), userdata=index)
+        self.queue.wait_all()
+        out = np.empty((len(texts), results[0].shape[1]), dtype=np.float32)
+        for index, idx in enumerate(batches):
+            out[idx] = results[index]
+        return out
 
     def _run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
         import numpy as np
@@ -388,4 +439,6 @@ class OpenVinoEncoder:
         return self.fixed[shape]
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        if getattr(self, "queue", None) is not None:
+            return self._encode_in_flight(texts, batch_size)
         return encode_in_batches(self._run, self.tokenize, self.input_names, texts, batch_size)

@@ -93,7 +93,7 @@ def route_document(r, texts: int) -> dict:
 
 def build_document(result) -> dict:
     """The qtui.report/1 document for a finished (or cancelled) BenchResult, with its diagnosis."""
-    from tui.core import latency
+    from tui.core import latency, processes
     from tui.core.roofline import EncoderShape, route_rooflines
 
     plan = result.plan
@@ -132,6 +132,8 @@ def build_document(result) -> dict:
         "advice": [],
     }
     latency.attach(doc, result.latency, BASELINE)  # after the routes and their accuracy: it uses the gate
+    doc["processes"] = result.processes
+    processes.attach(doc)
     shape = EncoderShape.from_model_dir(plan.model.path)
     doc["roofline"] = route_rooflines(doc, plan.cpu, shape, result.token_counts, result.ceilings) if shape else None
     attach_diagnosis(doc, plan.cpu)
@@ -140,12 +142,13 @@ def build_document(result) -> dict:
 
 def attach_diagnosis(doc: dict, cpu) -> dict:
     """The finding and the ranked advice for `doc`, judged against `cpu`; stored in the document."""
+    from tui.core import latency, processes
     from tui.core.advice import explain
-    from tui.core.latency import finding_clause
 
     diagnosis = explain(cpu, doc)
     doc["finding"] = diagnosis.finding.to_json()
-    doc["finding"]["headline"] += finding_clause(doc)  # the answer for single-text calls, when measured
+    # The answers for single-text calls and for processes, when measured: they can differ from the bulk one.
+    doc["finding"]["headline"] += latency.finding_clause(doc) + processes.finding_clause(doc)
     doc["advice"] = [a.to_json() for a in diagnosis.advice]
     return doc
 
@@ -314,6 +317,8 @@ def format_summary(doc: dict, report: str = "REPORT.json") -> str:
         lines += ["", format_threads_sweep(doc["threads_sweep"])]
     if doc.get("latency"):
         lines += ["", format_latency(doc)]
+    if doc.get("processes"):
+        lines += ["", format_processes(doc["processes"])]
     details = details_hint(doc, report)
     if details:
         lines += ["", details]
@@ -440,6 +445,14 @@ def format_latency(doc: dict, markdown: bool = False) -> str:
     return _measured_section(latency.title(doc), latency.table(doc), latency.conclusions(doc), markdown)
 
 
+def format_processes(proc: dict, markdown: bool = False) -> str:
+    """`--pattern processes`: sent/s per split and route with CIs, the paired speedups, the split to run."""
+    from tui.core import processes
+
+    table = processes.table(proc) if proc.get("points") else None
+    return _measured_section(processes.title(proc), table, processes.conclusions(proc), markdown)
+
+
 def format_roofline(roof: dict, routes: list[dict], cpu) -> str:
     """Each route's share of its own dtype's ceiling; a route above its bound gets the failed assumption."""
     from tui.core.roofline import assess
@@ -535,6 +548,8 @@ def to_markdown(doc: dict) -> str:
         lines += ["## Thread scaling", "", format_threads_sweep(doc["threads_sweep"], markdown=True), ""]
     if doc.get("latency"):
         lines += ["## Single-text calls (online)", "", format_latency(doc, markdown=True), ""]
+    if doc.get("processes"):
+        lines += ["## Bulk over processes", "", format_processes(doc["processes"], markdown=True), ""]
     kernels = kernel_lines(doc)
     if kernels:
         lines += ["## Kernels that ran", "", *(f"- {line}" for line in kernels), ""]

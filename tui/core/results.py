@@ -39,8 +39,11 @@ class Plan:
     threads_sweep_rounds: int = 5  # paired, alternated rounds per thread count
     task: object | None = None  # tasks.Task: after the rounds, every route's task score (--task)
     max_task_loss: float = 1.0  # with a task: the recommendation's budget, % of fp32's task score
-    pattern: str = "bulk"  # how the model will be called: "bulk" (the rounds alone) or "online" (+ single calls)
+    pattern: str = "bulk"  # how the model will be called: "bulk" (the rounds), "online" (+ single calls),
+    # "processes" (+ the run's threads split over processes) or "all"
     latency_calls: int = 1000  # --pattern online: single-text calls per route, within time_budget_s
+    process_splits: tuple[tuple[int, int], ...] = ()  # --pattern processes: (processes, threads) pairs to measure
+    processes_rounds: int = 6  # paired, alternated rounds per split (even: each side starts half of them)
 
 
 # --------------------------------------------------------------------------------------------- results
@@ -90,5 +93,6 @@ class BenchResult:
     task_pass_s: float | None = None  # the task pass's wall seconds (encoding or cache reads, then the bootstrap)
     # {"after_s", "rounds"} when the quick routes were measured first and the long builds joined later
     first_answer: dict | None = None
+    processes: dict | None = None  # --pattern processes: the report's processes field (processes.document)
     latency: dict | None = None  # --pattern online: per-call milliseconds per route and round (passes/latency.py)
 

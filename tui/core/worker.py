@@ -2,8 +2,9 @@
 
 Protocol (coordinator → worker): "prepare", then any verb of `VERBS` ("run", "profile", "kernels", …), then
 "stop". Worker → coordinator: ("loaded",), ("ready", info), ("unavailable", why), ("failed", why), then one answer
-per verb (("time", seconds, peak_rss_mb) for "run", (verb, found) for the others). Only one worker computes at a
-time; the others block in recv(), so they do not compete for cores.
+per verb (("time", seconds, peak_rss_mb) for "run", ("span", start, end) for "span", (verb, found) for the
+others). Only one worker computes at a time (the processes of one split of --pattern processes, which run at
+once by design); the others block in recv(), so they do not compete for cores.
 """
 
 from __future__ import annotations
@@ -156,6 +157,8 @@ def _worker_main(conn, spec: RouteSpec, setup: dict) -> None:
         start = time.perf_counter()
         try:
             runner = prepare(spec, ctx)
+            if setup.get("variant"):  # --pattern processes: OpenVINO's THROUGHPUT hint, or pinning off
+                runner.use_variant(setup["variant"])
         except RouteUnavailable as exc:
             conn.send(("unavailable", str(exc)))
             return
@@ -214,6 +217,14 @@ def _run(w: Prepared) -> tuple:
     return "time", time.perf_counter() - start, _peak_rss_mb()
 
 
+def _span(w: Prepared) -> tuple:
+    """One encode of the measured texts, its start and end on the clock every process shares (CLOCK_MONOTONIC):
+    a round of a split of --pattern processes, whose processes run at once."""
+    start = time.monotonic()
+    w.runner.encode(w.texts, w.batch_size)
+    return "span", start, time.monotonic()
+
+
 def _calls(w: Prepared, texts: list[str]) -> list[float]:
     """One call per text, batch 1, as a search box calls the model: each call's milliseconds."""
     times = []
@@ -257,6 +268,7 @@ def _task_items(w: Prepared, task) -> list:
 # The worker's commands after "prepare": verb → its answer. A new pass that needs the worker adds one line here.
 VERBS: dict[str, Callable[..., tuple]] = {
     "run": _run,
+    "span": _span,
     "calls": lambda w, texts: ("calls", _calls(w, texts)),
     "profile": lambda w: ("profile", _profile(w.runner, w.texts, w.batch_size)),
     "layers": lambda w: ("layers", _layers(w)),
@@ -459,4 +471,5 @@ def setup_for(plan, spec: RouteSpec, run_dir: Path) -> dict:
         # With a task, a mix is tuned on its tuning split, never on the pairs or queries the run reports.
         "rescue_task": plan.task.tuning_split() if plan.task is not None and spec.rescue else None,
         "min_task_kept": 1 - plan.max_task_loss / 100,
+        "variant": None,  # --pattern processes: an OpenVINO route as "throughput" or "unpinned" (processes.VARIANTS)
     }

@@ -3,13 +3,11 @@ box, the whisker to p99), the numbers behind it, and the route to serve single q
 
 from __future__ import annotations
 
-from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from tui.screens.report_view import ReportView, numbers_table
 
 HOW = ("Set the call pattern to online in the settings (s) and press b, or run qtui bench --pattern online: "
        "after the rounds every route answers single-text calls, the routes taking turns.")
@@ -45,36 +43,16 @@ def boxes(doc: dict, width: int) -> Text:
     return out
 
 
-class LatencyScreen(ModalScreen):
+class LatencyScreen(ReportView):
+    NAME, FIELD, HOW, KEY, BOX_ID = "Single-text latency", "latency", HOW, "o", "latency-box"
     BINDINGS = [Binding("escape,q,o", "dismiss", "Close", id="latency.close")]
 
-    def __init__(self, document: dict | None) -> None:
-        super().__init__()
-        self.document = document
-
-    def compose(self) -> ComposeResult:
-        doc = self.document
-        with VerticalScroll(id="latency-box"):
-            if doc is None:
-                yield Static("[b]Single-text latency[/b]: no run yet.\n" + HOW)
-            elif not doc.get("latency"):
-                yield Static("[b]Single-text latency[/b]: not in this run.\n" + HOW)
-            else:
-                yield from self.latency_widgets(doc)
-            yield Static("esc, q or o closes this view.", classes="placeholder")
-
-    def latency_widgets(self, doc: dict):
+    def widgets(self, doc: dict):
         from tui.core import latency
 
         yield Static(Text(latency.title(doc), style="bold"), id="latency-title")
         if any(r.get("latency") for r in doc["routes"]):
             width = max(10, self.app.size.width - NAME_WIDTH - 30)
             yield Static(boxes(doc, width), id="latency-boxes")
-            headers, rows = latency.table(doc, narrow=self.app.size.width < 120)
-            table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
-            for h in headers:
-                table.add_column(h, no_wrap=True)
-            for row in rows:
-                table.add_row(*row)
-            yield Static(table, id="latency-table")
+            yield Static(numbers_table(*latency.table(doc, narrow=self.app.size.width < 120)), id="latency-table")
         yield Static("\n".join(latency.conclusions(doc)), id="latency-conclusions", markup=False)

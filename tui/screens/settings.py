@@ -22,7 +22,8 @@ FIELDS = [  # (attribute, label, parser)
     ("threads_sweep", "thread sweep after the rounds (e.g. 1,2,4 or auto; empty: none)", thread_counts),
     ("task", "task to score (stsb, a pairs .csv/.tsv/.jsonl or a BEIR folder; empty: none, judge by cosine)", None),
     ("max_task_loss", "with a task: most % of fp32's task score to give up (empty: 1)", task_loss_percent),
-    ("pattern", "how the model is called: bulk (batches) or online (also single-text calls)", pattern_name),
+    ("pattern", "how the model is called: bulk (batches), online (+ single-text calls), processes (+ P × T splits) "
+                "or all", pattern_name),
     ("latency_calls", "online: single-text calls per route (empty: 1000)", positive_int),
 ]
 # Empty means the default.

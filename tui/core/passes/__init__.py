@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from tui.core.passes import ceilings, invariance, kernels, latency, profile, rescue, sweep, task, threads
+from tui.core.passes import ceilings, invariance, kernels, latency, processes, profile, rescue, sweep, task, threads
 from tui.core.passes.base import Pass, RunState
 
 if TYPE_CHECKING:
@@ -24,7 +24,8 @@ PASSES: tuple[Pass, ...] = (
     sweep.PASS,
     latency.PASS,
     task.PASS,
-    threads.PASS,  # last: it starts worker pairs of its own
+    processes.PASS,  # these two last: they start workers of their own
+    threads.PASS,
 )
 
 def enabled(stage: str, plan: Plan) -> Iterator[Pass]:

@@ -164,4 +164,6 @@ def keep_facts(ctx: PrepareContext, facts: dict) -> None:
 def encoder_facts(encoder) -> dict:
     """What the runtime chose for itself (e.g. OpenVINO's inference precision), for the report."""
     precision = getattr(encoder, "inference_precision", None)
-    return {"inference_precision": precision} if precision else {}
+    pinning = getattr(encoder, "cpu_pinning", None)
+    return ({"inference_precision": precision} if precision else {}) | (
+        {"cpu_pinning": pinning} if pinning is not None else {})
