@@ -36,9 +36,13 @@ def run(state: RunState) -> None:
         splits=plan.process_splits, rounds=plan.processes_rounds, points=points)
 
 
-def _measure_split(state: RunState, split: tuple[int, int], ids: list[str], variant: str | None, done: int) -> dict:
+def free_memory_mb() -> float:
     import psutil
 
+    return psutil.virtual_memory().available / 2**20
+
+
+def _measure_split(state: RunState, split: tuple[int, int], ids: list[str], variant: str | None, done: int) -> dict:
     from tui.core import processes
 
     plan, result, emit, cancel = state.plan, state.result, state.emit, state.cancel
@@ -53,7 +57,7 @@ def _measure_split(state: RunState, split: tuple[int, int], ids: list[str], vari
                       if processes.has_variants(result.routes[rid])]
     texts = len(plan.workload.texts)
     need = {gid: result.routes[processes.variant_of(gid) or gid].peak_rss_mb for gid in group_ids}
-    short = None if own_split else processes.memory_shortfall(count, need, psutil.virtual_memory().available / 2**20)
+    short = None if own_split else processes.memory_shortfall(count, need, free_memory_mb())
     if short:
         emit(ProcessesStep(count, threads, done + 1, total, "skipped"))
         return processes.point(split, {gid: {"status": "skipped", "why": short} for gid in group_ids}, texts,
