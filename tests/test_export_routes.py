@@ -115,6 +115,85 @@ def test_exported_route_runs_without_qtui_and_matches_what_was_measured(measured
     assert abs(float(row_cosines(vectors, fp32).mean()) - measured_cosine) <= 0.001
 
 
+def with_processes_chosen(doc: dict, route_id: str, split: tuple[int, int], variant: str | None) -> dict:
+    """The measured report plus a --pattern processes section (round times chosen, not measured) in which
+    `route_id` as `split` with `variant` has the most throughput, so that is what its recommendation names."""
+    from tui.core import processes
+
+    gid = processes.variant_id(route_id, variant) if variant else route_id
+    points = []
+    for each in ((1, THREADS), split) if split != (1, THREADS) else ((1, THREADS),):
+        groups = {"torch-fp32": 2.0, route_id: 0.5} | ({gid: 0.3} if each == split else {})
+        points.append(processes.point(each, {g: {"status": "ok", "threads_used": each[1], "facts": {},
+                                                 "seconds": [s * w for w in (0.98, 1.0, 1.02, 0.99)]}
+                                             for g, s in groups.items()}, NUM_TEXTS, "torch-fp32", route_id))
+    section = processes.document(baseline="torch-fp32", route=route_id, route_why="chosen by the test",
+                                 variant_route=route_id if variant else None, threads=THREADS,
+                                 splits=tuple((p["processes"], p["threads"]) for p in points),
+                                 rounds=4, points=points)
+    return {**doc, "processes": section}
+
+
+ISOLATED_SETTINGS = (  # prints what the folder's encoder was compiled with, where qtui cannot be imported
+    "import json, sys\n"
+    "import openvino as ov\n"
+    "sys.path.insert(0, '.')\n"
+    "from encode import load\n"
+    "run = load().run\n"
+    "print(json.dumps({'pinning': run.compiled.get_property('ENABLE_CPU_PINNING'),\n"
+    "                  'default_pinning': ov.Core().get_property('CPU', 'ENABLE_CPU_PINNING'),\n"
+    "                  'hint': str(run.compiled.get_property('PERFORMANCE_HINT')),\n"
+    "                  'in_flight': hasattr(run, 'many')}))\n")
+
+
+@pytest.mark.parametrize("split, variant", [((2, 1), "unpinned"), ((1, THREADS), "throughput")])
+def test_a_folder_set_up_for_processes_runs_the_split_and_setting_chosen(measured, fp32_and_texts, tmp_path,
+                                                                         split, variant):
+    where, env, report = measured
+    if next(r for r in report["routes"] if r["id"] == "openvino-int8")["status"] != "ok":
+        pytest.fail("openvino-int8 did not run here: the processes export has nothing to set up")
+    chosen = tmp_path / "processes.json"
+    chosen.write_text(json.dumps(with_processes_chosen(report, "openvino-int8", split, variant)))
+    folder = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "tui", "export", "openvino-int8", "--out", str(folder),
+                             "--pattern", "processes", "--report", str(chosen)],
+                            capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    manifest = json.loads((folder / "qtui-export.json").read_text())
+    runtime = manifest["runtime"]
+    assert (runtime["processes"], runtime["threads"]) == split and manifest["pattern"]["variant"] == variant
+    assert f"{split[0]} process" in result.stderr.splitlines()[-1]
+    assert "## How to call it" in (folder / "README.md").read_text()
+
+    texts, _ = fp32_and_texts
+    vectors = isolated_encode(folder, texts)  # python encode.py: encode_in_processes over the split's processes
+    ours = qtui_route_output("openvino-int8", Path(env["QTUI_CACHE_DIR"]), texts)
+    assert row_cosines(vectors, ours).min() >= 0.9999
+    site_only = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "QTUI"))}
+    ran = subprocess.run([sys.executable, "-S", "-c", ISOLATED_SETTINGS], capture_output=True, text=True,
+                         cwd=folder, env={**site_only, "PYTHONPATH": sysconfig.get_paths()["purelib"]}, timeout=300)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    compiled = json.loads(ran.stdout)
+    assert compiled["pinning"] is (False if variant == "unpinned" else compiled["default_pinning"])
+    assert (compiled["hint"] == "THROUGHPUT") is (variant == "throughput")
+    assert compiled["in_flight"] is (variant == "throughput")
+
+
+def test_processes_need_a_report_that_chose_a_split_for_the_route(measured, tmp_path):
+    where, env, report = measured
+    plain = tmp_path / "plain.json"
+    plain.write_text(json.dumps(report))
+    for extra, said in ((["--report", str(plain)], "it did not choose a split for ort-qint8 with --pattern "
+                                                   "processes; run `qtui bench --pattern processes --routes "
+                                                   "torch-fp32,ort-qint8`"),
+                        (["--threads", "1"], "--threads: with --pattern processes")):
+        result = subprocess.run([sys.executable, "-m", "tui", "export", "ort-qint8", "--out", str(tmp_path / "o"),
+                                 "--pattern", "processes", *extra], capture_output=True, text=True, cwd=ROOT,
+                                env=env, timeout=120)
+        assert result.returncode == 2 and said in result.stderr and len(result.stderr.splitlines()) == 1
+        assert not (tmp_path / "o").exists()
+
+
 def test_the_short_recipe_the_terminal_prints_runs_as_printed(measured):
     """`qtui explain` and `qtui bench` print `$ qtui export ROUTE --out ROUTE` and the Python that loads the folder:
     the command run as given from an empty directory, then those lines where qtui cannot be imported."""

@@ -307,13 +307,16 @@ class QtuiApp(App):
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
     def export_route(self, route_id: str, path: str) -> None:
         from tui.core.export import ExportRequest
+        from tui.core.export.pattern import chosen_for
         from tui.errors import UserError
 
         s = self.settings
+        pattern = chosen_for(self.document, route_id, getattr(s, "pattern", "bulk"))
         # Numbers from this dashboard's last run (or the latest saved); no measurement of its own: b measures.
         request = ExportRequest(route=route_id, out=path, model=s.model, allow_download=s.allow_download,
-                                threads=s.threads, texts=s.texts, num_texts=s.num_texts, batch_size=s.batch_size,
-                                measure=False, report_doc=self.document)
+                                threads=None if pattern == "processes" else s.threads, texts=s.texts,
+                                num_texts=s.num_texts, batch_size=s.batch_size, measure=False,
+                                report_doc=self.document, pattern=pattern)
         try:
             out = self.backend.export(request, lambda line: self.post_message(ExportProgress(line)))
         except UserError as exc:

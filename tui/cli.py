@@ -67,7 +67,7 @@ def _add_fleet(sub) -> None:
 
 
 def _add_export(sub) -> None:
-    from tui.options import positive_float, positive_int
+    from tui.options import export_pattern, positive_float, positive_int
 
     p = sub.add_parser(
         "export", help="write a route as a folder a service loads without qtui (model, tokenizer, encode.py)",
@@ -107,6 +107,12 @@ def _add_export(sub) -> None:
                    help="as given to `qtui bench` (default: as the report measured, else 128)")
     p.add_argument("--batch-size", type=positive_int, default=32, metavar="N",
                    help="encode.py's default batch size (32)")
+    p.add_argument("--pattern", type=export_pattern, default="bulk", metavar="bulk|online|processes",
+                   help="the call pattern to set the folder up for, from a report that measured ROUTE in it (`qtui "
+                        "bench --pattern …`): 'bulk' (batches in one process, the default), 'online' (the latency "
+                        "measured goes into qtui-export.json and README.md), 'processes' (the split chosen for ROUTE: "
+                        "encode.py runs its threads per process, encode_in_processes() its processes, and OpenVINO "
+                        "its THROUGHPUT requests or CPU pinning off)")
     p.set_defaults(handler=cmd_export)
 
 
@@ -296,7 +302,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     request = ExportRequest(route=args.route, out=args.out, model=args.model, allow_download=args.allow_download,
                             calibration=args.calibration, threads=args.threads, force=args.force, target=args.target,
                             report=args.report, texts=args.texts, num_texts=args.num_texts,
-                            batch_size=args.batch_size, measure=args.measure, measure_budget_s=args.time_budget)
+                            batch_size=args.batch_size, measure=args.measure, measure_budget_s=args.time_budget,
+                            pattern=args.pattern)
     def progress(line: str) -> None:
         print(f"qtui export: {line}", file=sys.stderr, flush=True)
 
@@ -326,8 +333,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     except ExportError as exc:
         raise UserError(str(exc)) from None
     measured = checked.measured.to_json() if checked.measured else None
-    print(f"qtui: wrote {out} ({checked.spec.id}, {checked.threads} threads; measured: {describe(measured)})",
-          file=sys.stderr)
+    from tui.core.processes import split_words
+
+    processes = ((measured or {}).get("pattern") or {}).get("processes") or 1
+    runs = split_words(processes, checked.threads) if processes > 1 else f"{checked.threads} threads"
+    print(f"qtui: wrote {out} ({checked.spec.id}, {runs}; measured: {describe(measured)})", file=sys.stderr)
     return EXIT_OK
 
 

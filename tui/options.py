@@ -25,6 +25,15 @@ def pattern_name(text: str) -> str:
     return text.strip()
 
 
+def export_pattern(text: str) -> str:
+    """`qtui export --pattern`: one pattern (a folder is set up for one way of being called)."""
+    name = pattern_name(text)
+    if name == "all":
+        raise argparse.ArgumentTypeError("'all' is not one call pattern: a folder is set up for one of "
+                                         f"{', '.join(PATTERNS[:-1])}")
+    return name
+
+
 def process_splits(text: str) -> tuple[tuple[int, int], ...]:
     """--processes' list, "1x2,2x1"; whether each fits the machine is checked in build_plan (it knows the CPU)."""
     from tui.core.processes import parse_splits

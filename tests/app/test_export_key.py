@@ -80,3 +80,20 @@ async def test_the_baseline_has_nothing_to_export():
         await pilot.press("d")
         assert not isinstance(app.screen, ExportPrompt)
         assert backend.exports == []
+
+
+async def test_d_sets_the_folder_up_for_the_runs_pattern_where_the_run_measured_the_route():
+    from tests.app.fakes import processes_document
+
+    backend = FakeBackend()
+    app = make_app(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        app.document = processes_document()  # --pattern processes chose torch-qint8-x86 as 2 × 1
+        app.settings.pattern, app.settings.threads = "processes", 2
+        for route in ("torch-qint8-x86", "torch-qint8-qnnpack"):
+            app.exporting = True  # as the path prompt's answer sets it
+            app.export_route(route, f"./{route}")
+            await wait_for_export(pilot, app)
+        chosen, other = backend.exports
+        assert (chosen.pattern, chosen.threads) == ("processes", None)  # the split's threads, not the setting's
+        assert (other.pattern, other.threads) == ("bulk", 2)  # the run measured no split for it

@@ -128,7 +128,7 @@ def test_encode_py_holds_one_runtime_and_no_qtui(runtime, other):
     assert "tui" not in imported
     assert other not in imported
     assert imported <= {"json", "os", "sys", "pathlib", "numpy", "platform", "tokenizers", "logging", "warnings",
-                        runtime, "transformers"}
+                        "multiprocessing", runtime, "transformers"}
     assert [n.name for n in tree.body if isinstance(n, ast.FunctionDef)].count("make_runner") == 1
     assert "noqa" not in source
 

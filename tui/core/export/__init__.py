@@ -58,6 +58,7 @@ class ExportRequest:
     texts: str | None = None  # the measured texts, as `qtui bench --texts` (default: as the report measured)
     num_texts: int | None = None  # default: as the report measured, else 128 like `qtui bench`
     batch_size: int = 32
+    pattern: str = "bulk"  # the call pattern to set the folder up for (export/pattern.py)
     measure: bool = True  # no report for the route: run a short measurement (False: "not measured")
     measure_budget_s: float = 20.0  # that measurement's rounds, after preparation
     report_doc: dict | None = field(default=None, repr=False)  # the dashboard passes its last run's report
@@ -99,6 +100,7 @@ def check(request: ExportRequest) -> Checked:
     if not exportable(spec):
         raise ExportError(f"{spec.id} cannot be exported (a compiled graph or plain torch: nothing to ship beyond "
                           f"the model); exportable: {', '.join(exportable_routes())}")
+    check_pattern(request)
     out = check_out_dir(request.out, request.force)
     here = detect()
     cpu, cpu_source = here, "this machine"
@@ -134,14 +136,32 @@ def check(request: ExportRequest) -> Checked:
         found, note = None, f"the measured model had {had} weights; this one has {has} weights and was not measured"
     if found is not None and request.calibration:
         found, note = None, "calibrated on --calibration texts: this artefact was not measured"
+    if found is None and request.pattern != "bulk":
+        raise ExportError(f"--pattern {request.pattern}: {note}")
     if spec.rescue and not (found and isinstance(found.facts.get("kept_fp32"), list)):
         raise ExportError(f"{spec.id}: which layers stay fp32 is what a run's rescue measured, and no report here "
                           f"has it; run `qtui bench --routes {spec.id}` (or a run where int8 misses --min-cosine) "
                           f"and export again")
-    threads = request.threads or (cpu.physical_cores or cpu.logical_cpus if request.target else None) \
+    per_process = (found.pattern or {}).get("threads") if found else None  # a measured split's threads
+    threads = request.threads or per_process or (cpu.physical_cores or cpu.logical_cpus if request.target else None) \
         or (found.threads if found else None) or here.physical_cores or here.logical_cpus or 1
     return Checked(spec, out, model, pipeline, cpu, cpu_source, threads, calibration, workload.texts, reduce_range,
                    found, note, request, list(workload.warnings))
+
+
+def check_pattern(request: ExportRequest) -> None:
+    """A pattern other than bulk is set up from what this machine measured in it: no --for, and for processes no
+    --threads (the split measured fixes the threads of each process)."""
+    from tui.core.export.pattern import PATTERNS
+
+    if request.pattern not in PATTERNS:
+        raise ExportError(f"--pattern {request.pattern}: choose one of {', '.join(PATTERNS)}")
+    if request.pattern != "bulk" and request.target:
+        raise ExportError(f"--pattern {request.pattern} sets the folder up as this machine measured it; with --for "
+                          f"another CPU nothing was measured: leave one of them out")
+    if request.pattern == "processes" and request.threads:
+        raise ExportError("--threads: with --pattern processes each process runs the threads of the split measured "
+                          "(see `qtui bench --pattern processes`); leave --threads out")
 
 
 def calibration_texts(request: ExportRequest, spec: RouteSpec, workload) -> list[str]:
@@ -209,7 +229,13 @@ def check_out_dir(out: str, force: bool) -> Path:
 
 
 def find_measured(request: ExportRequest, spec: RouteSpec, model: ModelRef, measured_mod) -> tuple:
-    """(Measured or None, why none): the report given, the dashboard's last run, or the latest saved here."""
+    """(Measured or None, why none): the report given, the dashboard's last run, or the latest saved here — one
+    that measured the route in --pattern's call pattern."""
+    from tui.core.export.pattern import bench_command
+
+    pattern = request.pattern
+    run = bench_command(pattern, spec.id) if pattern != "bulk" else f"qtui bench --routes {spec.id}"
+    in_pattern = "" if pattern == "bulk" else f" with --pattern {pattern}"
     if request.report:
         from tui.core.report import ReportError, load_report
 
@@ -217,23 +243,25 @@ def find_measured(request: ExportRequest, spec: RouteSpec, model: ModelRef, meas
             doc = load_report(request.report)
         except ReportError as exc:
             raise ExportError(f"--report {exc}") from None
-        found = measured_mod.from_report(doc, spec.id, request.report)
-        if found is None:
+        if measured_mod.from_report(doc, spec.id, request.report) is None:
             raise ExportError(f"--report {request.report}: it has no measured {spec.id} (ok, with a speed-up); "
                               f"run `qtui bench --routes {spec.id}`")
+        found = measured_mod.from_report(doc, spec.id, request.report, pattern=pattern)
+        if found is None:
+            missed = "choose a split for" if pattern == "processes" else "measure"
+            raise ExportError(f"--report {request.report}: it did not {missed} {spec.id}{in_pattern}; run `{run}`")
         if found.workload.get("model") != model.name:
             raise ExportError(f"--report {request.report}: it measured {found.workload.get('model')}, not "
                               f"{model.name}; pass the same --model")
         return found, ""
     if request.report_doc is not None:
-        found = measured_mod.from_report(request.report_doc, spec.id, "this dashboard run", model.name)
+        found = measured_mod.from_report(request.report_doc, spec.id, "this dashboard run", model.name, pattern)
         if found is not None:
             return found, ""
-    found = measured_mod.latest_saved(spec.id, model.name, request.cache_root)
+    found = measured_mod.latest_saved(spec.id, model.name, request.cache_root, pattern)
     if found is not None:
         return found, ""
-    return None, (f"no saved report measured {spec.id} on {model.name}; run `qtui bench --routes {spec.id}` "
-                  f"and export again")
+    return None, (f"no saved report measured {spec.id} on {model.name}{in_pattern}; run `{run}` and export again")
 
 
 def ensure_measured(checked: Checked, say: Say = lambda line: None,

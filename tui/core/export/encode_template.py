@@ -7,6 +7,10 @@ It needs only the route's runtime (named in qtui-export.json; torch routes also 
 `transformers`), `tokenizers` and `numpy`. Its settings — the
 thread count measured, the tokenizer's truncation, pooling and normalisation read from the model's own
 sentence-transformers config — are in qtui-export.json beside it.
+
+A folder exported for bulk over processes (`qtui export --pattern processes`) records the split measured there:
+runtime.processes processes of runtime.threads threads each. `encode_in_processes(texts)` runs it that way, and
+so does `python encode.py` then; a server runs that many workers, each calling load().
 """
 # ==== section: common ====
 import json
@@ -95,9 +99,11 @@ class Encoder:
 
     def encode(self, texts, batch_size=None):
         texts = list(texts)
+        order = list(batches_by_length(texts, batch_size or self.batch_size))
+        feeds = (self.tokenizer([texts[i] for i in idx]) for idx in order)
+        in_flight = getattr(self.run, "many", None)  # a runner that keeps several batches going at once
         out = None
-        for idx in batches_by_length(texts, batch_size or self.batch_size):
-            vectors = self.run(self.tokenizer([texts[i] for i in idx]))
+        for idx, vectors in zip(order, in_flight(list(feeds)) if in_flight else map(self.run, feeds), strict=True):
             if out is None:
                 out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
             out[idx] = vectors
@@ -127,13 +133,39 @@ def make_runner(directory, manifest, threads):  # noqa: F811  (one runtime's sec
     import openvino.properties as props
     import openvino.properties.hint as hints
 
-    config = {props.inference_num_threads: threads, hints.performance_mode: hints.PerformanceMode.LATENCY,
+    runtime = manifest["runtime"]
+    hint = runtime.get("performance_hint", "LATENCY")  # THROUGHPUT: several streams, requests in flight
+    config = {props.inference_num_threads: threads, hints.performance_mode: getattr(hints.PerformanceMode, hint),
               # Stated: on CPUs with bf16 units the plugin would otherwise run the float layers in bf16.
-              hints.inference_precision: getattr(ov.Type, manifest["runtime"]["inference_precision"])}
+              hints.inference_precision: getattr(ov.Type, runtime["inference_precision"])}
+    if runtime.get("cpu_pinning") is False:  # processes side by side would pin their threads to the same cores
+        config[hints.enable_cpu_pinning] = False
     compiled = ov.Core().compile_model(str(Path(directory) / manifest["artefact"]["file"]), "CPU", config)
     request = compiled.create_infer_request()
     output = compiled.output(0)
-    return lambda feeds: np.array(request.infer(feeds)[output], dtype=np.float32)  # a copy: buffers are reused
+
+    def run(feeds):
+        return np.array(request.infer(feeds)[output], dtype=np.float32)  # a copy: buffers are reused
+
+    run.compiled = compiled  # to read the plugin's settings back: run.compiled.get_property("NUM_STREAMS")
+    if hint == "THROUGHPUT":
+        queue = ov.AsyncInferQueue(compiled, int(compiled.get_property(props.optimal_number_of_infer_requests)))
+
+        def many(batches):
+            """Each batch started as soon as an infer request is idle; results by batch index."""
+            results = [None] * len(batches)
+
+            def done(finished, index):
+                results[index] = np.array(finished.get_output_tensor(0).data, dtype=np.float32)
+
+            queue.set_callback(done)
+            for index, feeds in enumerate(batches):
+                queue.start_async(feeds, userdata=index)
+            queue.wait_all()
+            return results
+
+        run.many = many
+    return run
 
 
 # ==== section: torch ====
@@ -211,6 +243,32 @@ def load(directory=HERE, threads=None, warn=True):
     return Encoder(make_runner(directory, manifest, threads), Tokenizer(directory, manifest["tokenizer"]), manifest)
 
 
+def _encode_chunk(args):
+    directory, texts = args
+    global _default
+    if _default is None:  # once per worker process
+        _default = load(directory, warn=False)
+    return _default.encode(texts)
+
+
+def encode_in_processes(texts, processes=None, directory=HERE):
+    """Vectors of `texts` from `processes` worker processes (default: the split measured, in qtui-export.json),
+    each loading the model with the measured threads per process; rows in the order of `texts`."""
+    import multiprocessing
+
+    texts = list(texts)
+    processes = processes or read_manifest(directory)["runtime"].get("processes", 1)
+    if processes == 1 or len(texts) < 2:
+        return load(directory).encode(texts)
+    for line in check_cpu(read_manifest(directory)):
+        print(f"encode.py: warning: {line}", file=sys.stderr)
+    step = -(-len(texts) // processes)
+    chunks = [(str(directory), texts[i:i + step]) for i in range(0, len(texts), step)]
+    # spawn, not fork: a forked copy of a runtime's thread pool can hang
+    with multiprocessing.get_context("spawn").Pool(len(chunks)) as pool:
+        return np.concatenate(pool.map(_encode_chunk, chunks))
+
+
 _default = None
 
 
@@ -225,5 +283,5 @@ def encode(texts, batch_size=None):
 if __name__ == "__main__":
     lines = [line.rstrip("\n") for line in sys.stdin if line.strip()]
     if lines:
-        for vector in encode(lines):
+        for vector in encode_in_processes(lines):
             print(" ".join(f"{x:.8g}" for x in vector))

@@ -26,17 +26,20 @@ def _versions(names) -> dict[str, str]:
 
 def build(checked, artefact: dict, tokenizer: dict) -> dict:
     from tui import __version__
+    from tui.core.export.pattern import runtime_settings
     from tui.core.export.target import needs, tuned_for
     from tui.core.routes import runtime_versions
 
     spec = checked.spec
-    runtime = {"name": spec.backend, "threads": checked.threads, "batch_size": checked.request.batch_size}
+    measured = checked.measured
+    pattern = (measured.pattern if measured is not None else None) or {"name": "bulk", "processes": 1}
+    runtime = {"name": spec.backend, "threads": checked.threads, "batch_size": checked.request.batch_size,
+               **runtime_settings(pattern, spec.backend)}
     if spec.backend == "openvino":
         from tui.core.export.measured import mix_facts
         from tui.core.routes.openvino import inference_precision
 
         runtime["inference_precision"] = inference_precision(spec, str(mix_facts(checked).get("kept_dtype")))
-    measured = checked.measured
     return {
         "schema": SCHEMA,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -48,6 +51,7 @@ def build(checked, artefact: dict, tokenizer: dict) -> dict:
         "artefact": artefact,
         "pipeline": checked.pipeline.to_json(),
         "tokenizer": tokenizer,
+        "pattern": pattern,
         "runtime": runtime,
         "requires": _versions(RUNTIME_PACKAGES[spec.backend] + COMMON_PACKAGES),
         "exported_with": runtime_versions(),
@@ -74,7 +78,8 @@ def readme(doc: dict) -> str:
     route, measured, cpu = doc["route"], doc["measured"], doc["cpu"]
     runtime = doc["runtime"]
     built_for = cpu["built_for"]
-    as_measured = isinstance(measured, dict) and measured.get("threads") == runtime["threads"]
+    split = (doc.get("pattern") or {}).get("name") == "processes"
+    as_measured = isinstance(measured, dict) and (split or measured.get("threads") == runtime["threads"])
     cpu_name = f"{built_for.get('model') or built_for['arch']} ({', '.join(built_for['features']) or 'no SIMD listed'})"
     lines = [
         f"# {route['id']} — {doc['model']['name']}",
@@ -95,8 +100,9 @@ def readme(doc: dict) -> str:
         "vectors = model.encode(['an example sentence'])",
         "```",
         "",
-        f"`encode.py` uses only {', '.join(doc['requires'])}. It runs {runtime['threads']} threads "
-        f"({'as measured' if as_measured else 'as set at export'})"
+        f"`encode.py` uses only {', '.join(doc['requires'])}. It runs {runtime['threads']} "
+        f"thread{'' if runtime['threads'] == 1 else 's'} "
+        f"({('per process, as the split measured' if split else 'as measured') if as_measured else 'as set at export'})"
         f", pools ({doc['pipeline']['pooling']}) and "
         f"{'normalises' if doc['pipeline']['normalize'] else 'does not normalise'} as the model's "
         f"sentence-transformers config says ({', '.join(doc['pipeline']['read_from'])}).",
@@ -108,6 +114,7 @@ def readme(doc: dict) -> str:
                   f"QTUI_EXPORT_MODEL_DIR to another copy of it) and quantizes it at load with "
                   f"`quantize_dynamic` (engine {doc['artefact']['engine']}, {doc['artefact']['granularity']} "
                   f"weights). Pickled quantized modules break across torch versions; settings do not.", ""]
+    lines += run_as_measured(doc)
     lines += ["## Measured", ""]
     if isinstance(measured, dict):
         mcpu = measured["measured_on"]
@@ -122,3 +129,31 @@ def readme(doc: dict) -> str:
         lines += [f"- {label} one of {', '.join(rule['any_of'])}: {rule['why']}." for rule in rules]
     lines += ["", "`encode.py` warns on stderr when the CPU it runs on lacks these.", ""]
     return "\n".join(lines)
+
+
+def run_as_measured(doc: dict) -> list[str]:
+    """README lines for a folder set up for --pattern online or processes: how a service should call it."""
+    from tui.core.export.pattern import words
+    from tui.core.processes import split_words
+
+    pattern, runtime = doc.get("pattern") or {}, doc["runtime"]
+    if pattern.get("name") not in ("online", "processes"):
+        return []
+    lines = ["## How to call it", "", f"Set up for {words(pattern)}.", ""]
+    if pattern["name"] == "online":
+        quantiles = ", ".join(f"{q} {pattern[q]['ms']:.1f} ms" for q in ("p50", "p95", "p99"))
+        tail = "" if pattern.get("tail_resolved") else " (p99 not resolved: too few calls)"
+        return lines + [f"Over {pattern['calls']:,} single-text calls: {quantiles}{tail}. Call `model.encode([text])` "
+                        f"per query; the threads are the ones the latency was measured with.", ""]
+    count, threads = runtime["processes"], runtime["threads"]
+    lines.append(f"Run {split_words(count, threads)} each: `encode.py` loads with {threads} thread"
+                 f"{'' if threads == 1 else 's'} per process, and `encode_in_processes(texts)` (also what `python "
+                 f"encode.py < texts.txt` uses) spreads the texts over {count} processes. A server runs {count} "
+                 f"workers instead (e.g. `gunicorn --workers {count}`), each calling `load()`.")
+    if runtime.get("cpu_pinning") is False:
+        lines.append("\nCPU pinning is off: OpenVINO pins each process's threads to the same cores otherwise, and "
+                     "the processes then share them.")
+    if runtime.get("performance_hint") == "THROUGHPUT":
+        lines.append("\nOpenVINO runs with the THROUGHPUT hint: `encode` keeps the plugin's optimal number of infer "
+                     "requests in flight, a batch each.")
+    return lines + [""]

@@ -28,22 +28,31 @@ class Measured:
     workload: dict
     facts: dict = field(default_factory=dict)  # the route's facts in the report (a mix's kept_fp32 layers)
     task: dict | None = None  # with a task in the report: the task, the route's score and the share of fp32's kept
+    pattern: dict | None = None  # the call pattern measured and set up for (export/pattern.py)
 
     def to_json(self) -> dict:
         return {"speedup_vs_torch_fp32": self.speedup, "ci95": list(self.ci95), "verdict": self.verdict,
                 "cosine_mean": self.cosine_mean, "cosine_min": self.cosine_min,
                 "sentences_per_s": self.sentences_per_s, "threads": self.threads, "batch_size": self.batch_size,
                 "measured_on": self.cpu, "packages": self.packages, "report": self.report,
-                "report_created": self.created, "workload": self.workload, "task": self.task}
+                "report_created": self.created, "workload": self.workload, "task": self.task,
+                "pattern": self.pattern}
 
 
-def from_report(doc: dict, route_id: str, source: str, model_name: str | None = None) -> Measured | None:
-    """The route's numbers in `doc`, if it measured that route (on that model) with a speed-up."""
+def from_report(doc: dict, route_id: str, source: str, model_name: str | None = None,
+                pattern: str = "bulk") -> Measured | None:
+    """The route's numbers in `doc`, if it measured that route (on that model) with a speed-up, and in
+    `pattern` (export/pattern.py)."""
+    from tui.core.export import pattern as patterns
+
     workload = doc.get("workload") or {}
     if model_name is not None and workload.get("model") != model_name:
         return None
     route = next((r for r in doc.get("routes", []) if r.get("id") == route_id), None)
     if not route or route.get("status") != "ok" or not route.get("speedup"):
+        return None
+    measured_pattern = patterns.from_report(doc, route_id, pattern)
+    if measured_pattern is None:
         return None
     speedup, accuracy = route["speedup"], route.get("accuracy") or {}
     env = doc.get("env") or {}
@@ -53,7 +62,7 @@ def from_report(doc: dict, route_id: str, source: str, model_name: str | None = 
                     workload.get("batch_size"), env.get("cpu") or {}, env.get("packages") or {}, source,
                     str(doc.get("created", "")),
                     {k: workload.get(k) for k in ("model", "texts", "source", "fingerprint")},
-                    dict(route.get("facts") or {}), _task(doc, route))
+                    dict(route.get("facts") or {}), _task(doc, route), measured_pattern)
 
 
 def _task(doc: dict, route: dict) -> dict | None:
@@ -66,12 +75,13 @@ def _task(doc: dict, route: dict) -> dict | None:
             "ci95": score.get("ci95"), "kept": score.get("kept"), "said": accuracy_gate.accuracy_text(route, doc)}
 
 
-def latest_saved(route_id: str, model_name: str, cache_root: Path | None = None) -> Measured | None:
-    """The newest report saved on this machine that measured `route_id` on `model_name`."""
+def latest_saved(route_id: str, model_name: str, cache_root: Path | None = None,
+                 pattern: str = "bulk") -> Measured | None:
+    """The newest report saved on this machine that measured `route_id` on `model_name` (in `pattern`)."""
     from tui.core.report_history import saved_reports
 
     for path, doc in saved_reports(cache_root):
-        found = from_report(doc, route_id, str(path), model_name)
+        found = from_report(doc, route_id, str(path), model_name, pattern)
         if found is not None:
             return found
     return None
@@ -87,8 +97,12 @@ def describe(measured: dict | None) -> str:
     task = measured.get("task") or {}
     said = f", {task['said']}" if task.get("kept") else (
         f", {task['metric']} {task['score']:.4f} on {task['name']}" if task else "")
+    from tui.core.export.pattern import words
+
+    pattern = measured.get("pattern") or {}
+    chosen = f"; set up for {words(pattern)}" if pattern.get("name", "bulk") != "bulk" else ""
     return (f"{measured['speedup_vs_torch_fp32']:.2f}× torch fp32{ci} ({measured['verdict']}){cos}{said}, "
-            f"{measured['threads']} threads")
+            f"{measured['threads']} threads{chosen}")
 
 
 def measure_briefly(checked, workload, say, cancel) -> tuple[Measured | None, str]:
