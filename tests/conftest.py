@@ -31,3 +31,19 @@ def run_qtui(*args: str, timeout: float = 120, **kwargs) -> subprocess.Completed
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+# The files that take longest (module fixtures with real benches, real-model rescues), longest first, from
+# make test's --durations on 2 cores. xdist (--dist loadfile) hands files out in collection order: collected
+# last, as their names sort, they ran alone at the end while the other worker idled. Scheduled first, the
+# short files fill in around them.
+LONGEST_FIRST = (
+    "tests/core/test_task_pass.py", "tests/test_export_routes.py", "tests/test_cli_kernels.py",
+    "tests/core/test_bench.py", "tests/core/test_rescue_runtimes.py", "tests/core/test_routes_compiled.py",
+    "tests/test_cli_bench.py", "tests/e2e/test_fleet.py", "tests/core/test_layers.py",
+)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(Path(item.fspath).relative_to(ROOT).as_posix(), len(rank)))
