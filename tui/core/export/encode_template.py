@@ -233,12 +233,16 @@ def make_runner(directory, manifest, threads):  # noqa: F811  (one runtime's sec
 
 
 # ==== section: main ====
+def warn_about_cpu(manifest):
+    for line in check_cpu(manifest):
+        print(f"encode.py: warning: {line}", file=sys.stderr)
+
+
 def load(directory=HERE, threads=None, warn=True):
     """The encoder of the artefact in `directory`, on `threads` threads (default: as measured)."""
     manifest = read_manifest(directory)
     if warn:
-        for line in check_cpu(manifest):
-            print(f"encode.py: warning: {line}", file=sys.stderr)
+        warn_about_cpu(manifest)
     threads = threads or manifest["runtime"]["threads"]
     return Encoder(make_runner(directory, manifest, threads), Tokenizer(directory, manifest["tokenizer"]), manifest)
 
@@ -253,15 +257,16 @@ def _encode_chunk(args):
 
 def encode_in_processes(texts, processes=None, directory=HERE):
     """Vectors of `texts` from `processes` worker processes (default: the split measured, in qtui-export.json),
-    each loading the model with the measured threads per process; rows in the order of `texts`."""
+    each loading the model with the measured threads per process; rows in the order of `texts`. Each call starts
+    its processes (and loads the model in each): meant for a bulk job; a server keeps its workers instead."""
     import multiprocessing
 
     texts = list(texts)
-    processes = processes or read_manifest(directory)["runtime"].get("processes", 1)
+    manifest = read_manifest(directory)
+    processes = processes or manifest["runtime"].get("processes", 1)
     if processes == 1 or len(texts) < 2:
         return load(directory).encode(texts)
-    for line in check_cpu(read_manifest(directory)):
-        print(f"encode.py: warning: {line}", file=sys.stderr)
+    warn_about_cpu(manifest)
     step = -(-len(texts) // processes)
     chunks = [(str(directory), texts[i:i + step]) for i in range(0, len(texts), step)]
     # spawn, not fork: a forked copy of a runtime's thread pool can hang

@@ -26,13 +26,13 @@ def _versions(names) -> dict[str, str]:
 
 def build(checked, artefact: dict, tokenizer: dict) -> dict:
     from tui import __version__
-    from tui.core.export.pattern import runtime_settings
+    from tui.core.export.pattern import BULK, runtime_settings
     from tui.core.export.target import needs, tuned_for
     from tui.core.routes import runtime_versions
 
     spec = checked.spec
     measured = checked.measured
-    pattern = (measured.pattern if measured is not None else None) or {"name": "bulk", "processes": 1}
+    pattern = (measured.pattern if measured is not None else None) or dict(BULK)
     runtime = {"name": spec.backend, "threads": checked.threads, "batch_size": checked.request.batch_size,
                **runtime_settings(pattern, spec.backend)}
     if spec.backend == "openvino":

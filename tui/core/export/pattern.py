@@ -7,6 +7,7 @@ T threads, THROUGHPUT's infer requests in flight, or CPU pinning off."""
 from __future__ import annotations
 
 PATTERNS = ("bulk", "online", "processes")
+BULK = {"name": "bulk", "processes": 1}  # what a folder without another pattern records
 
 
 def bench_command(pattern: str, route_id: str) -> str:
@@ -20,7 +21,7 @@ def from_report(doc: dict, route_id: str, pattern: str) -> dict | None:
     """The report's measurement of `route_id` in `pattern`, as recorded in qtui-export.json; None when the
     report did not measure the route that way (or, for processes, chose another route)."""
     if pattern == "bulk":
-        return {"name": "bulk", "processes": 1}
+        return dict(BULK)
     route = next((r for r in doc.get("routes", []) if r.get("id") == route_id), None) or {}
     if pattern == "online":
         lat = route.get("latency")
