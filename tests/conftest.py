@@ -33,6 +33,18 @@ def fixtures_dir() -> Path:
     return FIXTURES
 
 
+@pytest.fixture(scope="session")
+def shared_cache_root(tmp_path_factory) -> Path:
+    """One artefact cache for the whole test session, both xdist workers included (their base temp dirs share a
+    parent): an artefact several files need (model2vec's distillation, an ONNX export) is built once, the cache's
+    lock serialising the builders. For tests that read artefacts, not for tests of building them; `qtui bench` saves
+    its reports there too (reports/), so a test that reads the report history uses a cache of its own."""
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared-artefacts"
+    root.mkdir(exist_ok=True)
+    return root
+
+
 # The files that take longest (module fixtures with real benches, real-model rescues), longest first, from
 # make test's --durations on 2 cores. xdist (--dist loadfile) hands files out in collection order: collected
 # last, as their names sort, they ran alone at the end while the other worker idled. Scheduled first, the
@@ -40,7 +52,8 @@ def fixtures_dir() -> Path:
 LONGEST_FIRST = (
     "tests/core/test_task_pass.py", "tests/test_export_routes.py", "tests/test_cli_kernels.py",
     "tests/core/test_bench.py", "tests/core/test_rescue_runtimes.py", "tests/core/test_routes_compiled.py",
-    "tests/test_cli_bench.py", "tests/e2e/test_fleet.py", "tests/core/test_layers.py",
+    "tests/test_cli_bench.py", "tests/e2e/test_fleet.py", "tests/core/test_frontier_run.py",
+    "tests/core/test_layers.py",
 )
 
 

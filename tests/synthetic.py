@@ -12,13 +12,17 @@ def route(rid, point=None, verdict=None, cosine=None, status="ok", ci=None, prof
     engine = next((e for e in ENGINES if f"-{e}" in rid), None)
     granularity = "per-channel" if rid.endswith("perchannel") or backend != "torch" else (
         "per-tensor" if engine else None)
-    dtype = "fp32" if rid.endswith("fp32") else "bf16" if rid.endswith("bf16") else (
-        "qint8" if "qint8" in rid else "int8")
+    base, _, cap = rid.partition("@len")  # a length-capped route keeps its route's kind
+    static = rid.startswith("static-")
+    backend = "model2vec" if static else backend
+    dtype = "static" if static else "fp32" if base.endswith("fp32") else "bf16" if base.endswith("bf16") else (
+        "qint8" if "qint8" in base else "int8")
     if verdict is None and point is not None:
         lo, hi = ci or (point * 0.97, point * 1.03)  # as qtui decides: only a CI that excludes 1.0 has a direction
         verdict = "faster" if lo > 1 else "slower" if hi < 1 else "inconclusive"
     return {"id": rid, "backend": backend, "dtype": dtype, "engine": engine, "granularity": granularity,
             "status": status, "why": None if status == "ok" else "because",
+            "own_space": static, "max_seq_length": int(cap) if cap else None,
             "throughput": {"median": base_tp * (point or 1), "samples": [base_tp]} if status == "ok" else None,
             "speedup": {"point": point, "ci95": ci or [point * 0.97, point * 1.03], "verdict": verdict}
             if point else None,

@@ -72,7 +72,8 @@ def _add_export(sub) -> None:
     p = sub.add_parser(
         "export", help="write a route as a folder a service loads without qtui (model, tokenizer, encode.py)",
         description="Export ROUTE as a deployable folder: the int8 ONNX model (ORT routes), the OpenVINO IR "
-        "(OpenVINO routes) or the quantization settings (torch dynamic int8, applied at load), the tokenizer, "
+        "(OpenVINO routes), the quantization settings (torch dynamic int8, applied at load) or model2vec's own folder "
+        "(static-m2v, loaded by model2vec; its vectors are in a space of their own), the tokenizer, "
         "encode.py (load()/encode(texts); `python encode.py < texts.txt` prints one vector per line; needs only "
         "the runtime, tokenizers and numpy), qtui-export.json (route, model, versions, the CPU it was measured "
         "on, the measured speed-up, CI and cosine, the CPU features it needs) and README.md. The model file is "
@@ -82,7 +83,9 @@ def _add_export(sub) -> None:
                "measured ROUTE on the model, else a short measurement (--no-measure: \"not measured\"). "
                "Exit codes: 0 written, 2 bad input (nothing written, DIR untouched).")
     p.add_argument("route", metavar="ROUTE", help="a route id from `qtui routes` (e.g. ort-qint8, openvino-int8, "
-                                                  "torch-qint8-x86)")
+                                                  "torch-qint8-x86, static-m2v), or ROUTE@lenN: that route with its "
+                                                  "inputs cut at N tokens (the cap is recorded in qtui-export.json "
+                                                  "and applied by encode.py)")
     p.add_argument("--out", metavar="DIR", required=True, help="folder to create (absent or empty; see --force)")
     p.add_argument("--force", action="store_true", help="replace DIR if it exists and is not empty")
     p.add_argument("--model", metavar="PATH_OR_NAME", help="as for `qtui bench` (default: the packaged "
@@ -355,13 +358,15 @@ def cmd_fleet(args: argparse.Namespace) -> int:
 
 def cmd_routes(args: argparse.Namespace) -> int:
     from tui.core.cpu import detect
-    from tui.core.routes import DEFAULT_ROUTES, ROUTES, static_unavailability
+    from tui.core.routes import DEFAULT_ROUTES, MIN_CAP, ROUTES, static_unavailability
 
     cpu = detect()
     for spec in ROUTES.values():
         why = static_unavailability(spec, cpu)
         mark = "default" if spec.id in DEFAULT_ROUTES else ""
         print(f"{spec.id:<30} {mark:<8} {spec.summary}" + (f"\n{'':<40}unavailable here: {why}" if why else ""))
+    print(f"\nROUTE@lenN (e.g. openvino-int8@len64): ROUTE with its inputs cut at N tokens (at least {MIN_CAP}, "
+          "below the model's maximum): the same artefacts, shorter sequences; the task score says what it costs.")
     return EXIT_OK
 
 

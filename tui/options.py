@@ -116,7 +116,9 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                    help="texts encoded per round (default 128)")
     p.add_argument("--routes", metavar="LIST", default="default",
                    help="comma-separated route ids, 'default' or 'all' (see `qtui routes`); torch-fp32 is always "
-                        "included as the baseline")
+                        "included as the baseline; ROUTE@lenN cuts that route's inputs at N tokens (e.g. "
+                        "openvino-int8@len64), static-m2v is a static model distilled from yours (needs --task "
+                        "to be judged)")
     p.add_argument("--batch-size", type=positive_int, default=32, metavar="N", help="encode batch size (default 32)")
     p.add_argument("--threads", type=positive_int, metavar="N",
                    help="threads for every route (default: physical cores)")
@@ -194,6 +196,7 @@ def build_plan(args: argparse.Namespace):
         task = load_task(args.task) if getattr(args, "task", None) else None
     except (RouteError, ModelError, WorkloadError, TaskError) as exc:
         raise UserError(str(exc)) from None
+    check_length_caps(routes, model)
     cpu = detect()
     threads = args.threads or cpu.physical_cores or cpu.logical_cpus or 1
     worker_env: tuple = ()
@@ -233,6 +236,19 @@ def build_plan(args: argparse.Namespace):
                 threads_sweep=tuple(threads_sweep), task=task, max_task_loss=task_loss(args), pattern=pattern,
                 latency_calls=getattr(args, "latency_calls", None) or Plan.latency_calls, process_splits=splits,
                 **passes(args))
+
+
+def check_length_caps(routes: list[str], model) -> None:
+    """A `<route>@len<N>` above what the model reads (its max_seq_length) would cut nothing: a mistake."""
+    from tui.core.models import max_seq_length
+    from tui.core.routes import ROUTES
+
+    most = max_seq_length(model.path)
+    for rid in routes:
+        cap = ROUTES[rid].max_seq_length
+        if cap and cap >= most:
+            raise UserError(f"--routes: {rid}: {model.name} reads at most {most} tokens, so a cap of {cap} cuts "
+                            f"nothing; give a cap below {most}")
 
 
 def task_loss(args: argparse.Namespace) -> float:

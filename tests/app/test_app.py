@@ -107,6 +107,20 @@ async def test_r_chooses_routes():
         assert type(app.screen).__name__ != "RouteChooser" and app.routes[0] == "torch-fp32"
 
 
+async def test_r_keeps_the_length_caps_given_with_routes():
+    from tui.app import default_settings
+
+    settings = default_settings()
+    settings.routes = ["torch-fp32", "openvino-int8", "openvino-int8@len32"]  # as `qtui --routes …` sets them
+    app = make_app(FakeBackend(), settings=settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.routes == ["torch-fp32", "openvino-int8", "openvino-int8@len32"]
+
+
 async def test_s_settings_validate_like_the_cli(tmp_path):
     app = make_app(FakeBackend())
     async with app.run_test(size=SIZE) as pilot:

@@ -124,3 +124,15 @@ def test_cli_compares_three_reports_with_json(tmp_path):
 def test_cli_compare_needs_two_reports():
     result = run_qtui("compare", str(ZEN5))
     assert result.returncode == 2 and "at least two reports" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_frontier_is_compared_where_the_reports_drew_one():
+    zen4 = json.loads((FIXTURES / "reports" / "zen4-frontier-stsb.json").read_text())
+    other = copy.deepcopy(zen4)
+    other["frontier"]["routes"] = [r for r in other["frontier"]["routes"] if r != "openvino-int8@len32"]
+    same = format_comparison(compare_reports([zen4, copy.deepcopy(zen4)], ["a", "b"]))
+    assert "The frontier is the same on every machine." in same
+    text = format_comparison(compare_reports([zen4, other, real()], ["a", "b", "zen5"]))
+    assert "a frontier: openvino-int8 → openvino-int8@len32 →" in text
+    assert "The frontier differs: openvino-int8@len32 only on a." in text and "zen5 frontier" not in text
+    assert compare_reports([zen4, real()], ["a", "zen5"]).to_json()["reports"][1]["frontier"] is None

@@ -25,7 +25,7 @@ def test_route_ids_follow_the_design():
                 "openvino-bf16", "openvino-int8-bf16", "torch-compile-fp32", "torch-pt2e-int8"}
     expected |= {f"torch-qint8-{e}{s}" for e in ("qnnpack", "x86", "fbgemm", "onednn")
                  for s in ("", "-perchannel", "-mixed")}
-    expected |= {"ort-qdq-int8", "openvino-int8-fixed", "ort-qint8-mixed", "openvino-int8-mixed"}
+    expected |= {"ort-qdq-int8", "openvino-int8-fixed", "ort-qint8-mixed", "openvino-int8-mixed", "static-m2v"}
     assert set(ROUTES) == expected
     # Every mix a route names exists and is a rescue route.
     assert all(ROUTES[spec.mix].rescue for spec in ROUTES.values() if spec.mix)
@@ -121,3 +121,62 @@ def test_a_package_only_one_route_needs_is_asked_for_after_the_hardware():
     assert static_unavailability(spec, ZEN3) == "qtui_no_such_module not installed: pip install it"
     assert "x86 only" in static_unavailability(spec, GRAVITON3)  # no pip for a CPU that cannot run it
     assert static_unavailability(replace(spec, requires=()), ZEN3) is None
+
+
+def test_a_length_cap_is_its_route_with_shorter_inputs_derived_on_lookup():
+    capped = ROUTES["openvino-int8@len64"]
+    base = ROUTES["openvino-int8"]
+    assert (capped.id, capped.base, capped.max_seq_length, capped.dtype, capped.builds) == (
+        "openvino-int8@len64", "openvino-int8", 64, base.dtype, base.builds)
+    assert capped.changes_model and not base.changes_model and capped.mix is None  # the rescue is for uncapped routes
+    assert "openvino-int8@len64" in ROUTES and ROUTES.get("openvino-int8@len64") == capped
+    assert "openvino-int8@len64" not in list(ROUTES) and "openvino-int8@len64" not in parse_routes("all")
+    assert parse_routes("openvino-int8,openvino-int8@len32,openvino-int8@len32") == [
+        BASELINE, "openvino-int8", "openvino-int8@len32"]
+    assert ROUTES.get("nope@len32") is None and ROUTES.get("openvino-int8@len") is None
+
+
+@pytest.mark.parametrize("value, says", [
+    ("openvino-int8@len4", "the least is 8"),
+    ("static-m2v@len64", "no sequence cost to cap"),
+    ("ort-qint8-mixed@len64", "cap the route it rescues instead"),
+    ("nope@len64", "unknown route nope@len64"),
+])
+def test_a_bad_length_cap_is_one_line_naming_the_reason(value, says):
+    with pytest.raises(RouteError) as info:
+        parse_routes(value)
+    assert says in str(info.value) and "\n" not in str(info.value)
+
+
+def test_the_static_route_lives_in_its_own_space_and_names_its_install(monkeypatch):
+    import importlib.util
+
+    spec = ROUTES["static-m2v"]
+    assert spec.own_space and spec.changes_model and spec.dtype == "static" and spec.builds
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "model2vec" else real(name, *a))
+    why = static_unavailability(spec, ZEN3)
+    assert why.startswith("model2vec not installed") and "qtui-bench[static]" in why
+
+
+def test_a_cap_at_or_above_the_models_maximum_is_refused_before_the_run():
+    from tui.options import UserError, check_length_caps
+
+    model = resolve_model(None)
+    check_length_caps(["torch-fp32", "openvino-int8@len128"], model)
+    with pytest.raises(UserError, match="reads at most 256 tokens"):
+        check_length_caps(["openvino-int8@len256"], model)
+
+
+def test_a_model_model2vec_cannot_distill_is_unavailable_with_its_reason(tmp_path, monkeypatch):
+    import model2vec.distill
+
+    from tui.core.routes import static
+
+    def refuse(**kwargs):
+        raise ValueError("the tokenizer has no vocabulary\nsecond line")
+
+    monkeypatch.setattr(model2vec.distill, "distill", refuse)
+    with pytest.raises(RouteUnavailable, match="^model2vec cannot distill this model: the tokenizer has no "
+                                                "vocabulary$"):
+        static.distil(tmp_path / "model", tmp_path / "out", 1)

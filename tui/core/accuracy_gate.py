@@ -34,6 +34,22 @@ def kept(route: dict) -> dict | None:
     return (task or {}).get("kept")
 
 
+def changes_model(route: dict) -> bool:
+    """A length-capped or static route: beyond int8, it trades accuracy by design (the frontier's extra points)."""
+    return bool(route.get("own_space") or route.get("max_seq_length"))
+
+
+def cuts_nothing(route: dict, doc: dict) -> bool:
+    """A length cap that cut none of the measured texts runs exactly as its route on them: any speed difference
+    between the two is noise, so it is never picked over its route nor drawn as a point of its own."""
+    base = next((r for r in doc.get("routes", []) if route.get("max_seq_length") and r.get("status") == "ok"
+                 and r["id"] == route["id"].partition("@len")[0]), None)
+    return base is not None and (route.get("facts") or {}).get("texts_cut") == 0
+
+
+OTHER_SPACE = "n/a (other vector space)"  # a static route's cosine to fp32: its vectors are not fp32's
+
+
 def passes_task(route: dict, doc: dict) -> bool:
     share = kept(route)
     return bool(share) and share["ci95"][0] is not None and share["ci95"][0] >= 1 - max_task_loss(doc) / 100
@@ -75,4 +91,6 @@ def accuracy_text(route: dict, doc: dict) -> str:
     if by_task(doc):
         return kept_text(route, doc)
     acc = route.get("accuracy")
+    if route.get("own_space"):
+        return f"cosine {OTHER_SPACE}, unjudged without a task"
     return f"cosine {acc['cosine_mean']:.4f}" if acc else "cosine not measured"

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tui.core import accuracy_gate as gate
+from tui.core import frontier
+from tui.core.accuracy_gate import changes_model
 from tui.core.cpu import CpuProfile
 from tui.core.engines import int8_capability, recommend
 from tui.core.invariance import BatchInvariance, above_floor
@@ -111,7 +113,8 @@ class Facts:
         return [r for r in self.routes.values() if r.get("status") == "ok" and r.get("speedup")]
 
     def int8(self) -> list[dict]:
-        return [r for r in self.measured() if r.get("dtype") in INT8_DTYPES]
+        """The int8 routes the finding rests on; a length-capped or static route is beyond int8 (the frontier)."""
+        return [r for r in self.measured() if r.get("dtype") in INT8_DTYPES and not changes_model(r)]
 
     def throughput(self, rid: str) -> float | None:
         r = self.ok(rid)
@@ -709,6 +712,8 @@ def bf16_better(cpu: CpuProfile, f: Facts) -> Advice | None:
 def better_backend(cpu: CpuProfile, f: Facts) -> Advice | None:
     rec = f.doc.get("recommendation", {}).get("route")
     chosen = f.ok(rec) if rec else None
+    if chosen and changes_model(chosen):  # a length cap or static model: beyond-int8 speaks for it
+        chosen = frontier.int8_pick(f.doc)
     if not chosen or chosen.get("backend") == "torch" or not chosen.get("speedup"):
         return None
     # Against what a torch user would run instead: the fastest torch route of any kind (accurate or not, so the
@@ -724,6 +729,54 @@ def better_backend(cpu: CpuProfile, f: Facts) -> Advice | None:
     return Advice("better-backend", severity_for(gain), f"{chosen['backend']} is the faster int8 runtime here",
                   evidence, f"Serve the model with {chosen['backend']} ({chosen['id']}).",
                   f"{gain:.2f}× over the fastest torch route.", f.recipe(chosen["id"]), gain, MEASURED, "gain")
+
+
+def beyond_int8(cpu: CpuProfile, f: Facts) -> Advice | None:
+    """The budget allows a length-capped or static route that is conclusively faster than the best int8 route:
+    both numbers, and the paired ratio between them."""
+    front = f.doc.get("frontier") or {}
+    pick, int8 = f.ok((f.doc.get("recommendation") or {}).get("route")), f.ok(front.get("int8_pick"))
+    vs = (front.get("vs_int8") or {}).get(pick["id"]) if pick and int8 and changes_model(pick) else None
+    if not vs or vs["verdict"] != "faster":
+        return None
+    lo, hi = vs["ci95"]
+    cut = (pick.get("facts") or {}).get("texts_cut")
+    what = (f"cuts its inputs at {pick['max_seq_length']} tokens ({cut} of the {f.doc['workload']['texts']} measured "
+            "texts were longer)"
+            if pick.get("max_seq_length") else "is a static model distilled from yours (no transformer at inference)")
+    return Advice("beyond-int8", severity_for(vs["point"]),
+                  f"the budget allows {pick['id']}, faster than the best int8 route",
+                  f"{fmt_route(f, pick)}, {f.accuracy(pick)}; it {what}. The best int8 route: {fmt_route(f, int8)}, "
+                  f"{f.accuracy(int8)}. {pick['id']} over {int8['id']}, paired over the rounds both ran: "
+                  f"{vs['point']:.2f}× (95 % CI {lo:.2f}–{hi:.2f}).",
+                  f"Run {pick['id']} if its kept share is acceptable for your texts (qtui export {pick['id']}); "
+                  f"a smaller --max-task-loss keeps {int8['id']}.",
+                  f"{vs['point']:.2f}× over {int8['id']}.", f.recipe(pick["id"]), vs["point"], MEASURED, "gain")
+
+
+def static_weighed(cpu: CpuProfile, f: Facts) -> Advice | None:
+    """A static route that the budget rules out (by how much), or that no task judged: so the user knows the
+    option was weighed and what it would take."""
+    static = [r for r in f.measured() if r.get("own_space")]
+    if not static or (f.doc.get("recommendation") or {}).get("route") in {r["id"] for r in static}:
+        return None
+    r = _best(static)
+    if not gate.by_task(f.doc):
+        return Advice("static-unjudged", "info", f"{r['id']} was measured for speed only",
+                      f"{fmt_route(f, r)}; its vectors live in a space of their own, so the cosine to fp32 says "
+                      "nothing about it, and this run had no task to judge it.",
+                      f"Add --task stsb (or --task your pairs or retrieval set) to see what {r['id']} keeps.",
+                      "unjudged: never recommended without a task score.", None, 1.0, MEASURED, "context")
+    need = frontier.needs_budget(r)
+    if need is None:
+        return None
+    budget = gate.max_task_loss(f.doc)
+    return Advice("static-weighed", "info", f"{r['id']} is {r['speedup']['point']:.0f}× faster but loses more "
+                  "than the budget", f"{fmt_route(f, r)}, {f.accuracy(r)}: it passes only with --max-task-loss ≥ "
+                  f"{need:g} (the budget is {budget:g} %, {need - budget:.1f} points short).",
+                  f"If that loss is acceptable for your use, rerun with --max-task-loss {math.ceil(need)}.",
+                  f"weighed and ruled out by the budget ({need:g} % needed, {budget:g} % allowed).", None, 1.0,
+                  MEASURED, "context")
 
 
 def fp32_fast_path(cpu: CpuProfile, f: Facts) -> Advice | None:
@@ -844,7 +897,9 @@ def task_vs_cosine(cpu: CpuProfile, f: Facts) -> Advice | None:
     faster route the cosine gate alone would have thrown away)."""
     if not gate.by_task(f.doc):
         return None
-    faster = [r for r in f.measured() if r["speedup"]["verdict"] == "faster" and gate.kept(r)]
+    # A static route has no cosine to fp32 to disagree with (its vectors live in another space).
+    faster = [r for r in f.measured() if r["speedup"]["verdict"] == "faster" and gate.kept(r)
+              and not r.get("own_space")]
     kept_despite = [r for r in faster if not f.cosine_ok(r) and f.accurate(r)]
     lost_despite = [r for r in faster if f.cosine_ok(r) and not f.accurate(r)]
     if not kept_despite and not lost_despite:
@@ -889,7 +944,8 @@ def _mix_of(route_id: str) -> str | None:
 RULES: tuple[Callable[[CpuProfile, Facts], Advice | None], ...] = (
     noisy, engine_mismatch, no_avx2, no_int8_dot, threads, thread_scaling, process_split, openvino_pinning,
     small_workload, activation_outliers,
-    accuracy_per_tensor, task_vs_cosine, better_backend, bf16_better, unquantized_share, batch_dependence,
+    accuracy_per_tensor, task_vs_cosine, better_backend, beyond_int8, static_weighed, bf16_better, unquantized_share,
+    batch_dependence,
     fp32_fast_path, int8_ran_fp32, int8_weaker_isa, fp32_ran_bf16, simulation_ignored,
 )
 

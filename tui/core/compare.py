@@ -60,7 +60,7 @@ class Comparison:
             "schema": SCHEMA, "reference": self.reference,
             "reports": [{"label": label, "cpu": doc["env"]["cpu"].get("model"),
                          "features": doc["env"]["cpu"].get("features", []), "threads": doc["env"].get("threads"),
-                         "recommendation": doc.get("recommendation")}
+                         "recommendation": doc.get("recommendation"), "frontier": frontier_routes(doc)}
                         for label, doc in zip(self.labels, self.reports, strict=True)],
             "routes": [{"id": rid, "cells": {label: self.cells[rid][label].to_json() for label in self.labels}}
                        for rid in self.routes],
@@ -218,6 +218,30 @@ def _task_line(c: Comparison) -> list:
              else "none")]
 
 
+def frontier_routes(doc: dict) -> list[str] | None:
+    """The routes on a report's speed–accuracy frontier, in order; None when it has none (no task, older report)."""
+    front = doc.get("frontier") or {}
+    return list(front["routes"]) if front.get("available") else None
+
+
+def frontier_lines(c: Comparison) -> list[str]:
+    """Whether the speed–accuracy frontier differs between the reports: each one's frontier, then which routes are
+    on some machines' frontier and not on others'. Only the reports that drew one."""
+    drawn = {label: routes for label, doc in zip(c.labels, c.reports, strict=True)
+             if (routes := frontier_routes(doc)) is not None}
+    if not drawn:
+        return []
+    lines = [f"{label} frontier: {' → '.join(routes) or 'fp32 alone'}" for label, routes in drawn.items()]
+    if len(drawn) < 2:
+        return lines
+    everywhere = set.intersection(*(set(r) for r in drawn.values()))
+    differs = [f"{rid} only on {', '.join(label for label, r in drawn.items() if rid in r)}"
+               for rid in dict.fromkeys(rid for r in drawn.values() for rid in r) if rid not in everywhere]
+    lines.append("The frontier is the same on every machine." if not differs
+                 else "The frontier differs: " + "; ".join(differs) + ".")
+    return lines
+
+
 def missing_text(rows: list[tuple[str, str, str | None]]) -> str:
     """"not in the report: a, b; unavailable: c (torchao not installed)"."""
     absent = [rid for rid, state, _ in rows if state == "missing"]
@@ -240,6 +264,9 @@ def format_comparison(c: Comparison) -> str:
     lines += [f"{label} recommends {doc['recommendation']['route']}" for label, doc in zip(c.labels, c.reports,
                                                                                            strict=True)
               if doc.get("recommendation")]
+    front = frontier_lines(c)
+    if front:
+        lines += ["", *front]
     return "\n".join(lines)
 
 

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from tui.core import accuracy_gate as gate
+from tui.core.recommendation import recommend_route
 from tui.core.routes import BASELINE, runtime_versions
 
 SCHEMA = "qtui.report/1"
@@ -28,58 +29,13 @@ def _round(x: float | None, digits: int = 4) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), digits)
 
 
-def _against_best_fp32(route: dict, best_fp32: str | None) -> str:
-    """"; 2.36× the best fp32 route, openvino-fp32", when the fastest fp32 is not the torch baseline."""
-    vs = route.get("vs_best_fp32")
-    if not vs or not best_fp32 or best_fp32 == BASELINE or route["id"] == best_fp32:
-        return ""
-    return f"; {vs['point']:.2f}× the fastest fp32 route, {best_fp32}"
-
-
-def recommend_route(routes: list[dict], min_cosine: float, best_fp32: str | None = None, task: dict | None = None,
-                    max_task_loss: float | None = None) -> dict:
-    """The fastest route that is conclusively faster than fp32 and accurate enough (accuracy_gate: with a `task`,
-    its kept share within `max_task_loss` %; else the mean cosine); else fp32, with the reason. The reason also
-    compares it with the fastest fp32 route, the fair fp32 to beat."""
-    doc = {"min_cosine": min_cosine, "task": task, "max_task_loss": max_task_loss}
-    ok = [r for r in routes if r["status"] == "ok" and r["id"] != BASELINE and r["speedup"]]
-    faster = [r for r in ok if r["speedup"]["verdict"] == "faster"]
-    accurate = [r for r in faster if gate.accurate(r, doc)]
-    if accurate:
-        best = max(accurate, key=lambda r: r["speedup"]["point"])
-        lo, hi = best["speedup"]["ci95"]
-        return {"route": best["id"],
-                "why": f"fastest route that is conclusively faster than fp32 ({best['speedup']['point']:.2f}×, "
-                       f"95 % CI {lo:.2f}–{hi:.2f}{_against_best_fp32(best, best_fp32)}) {_meets(best, doc)}"}
-    if faster:
-        best = max(faster, key=lambda r: r["speedup"]["point"])
-        return {"route": BASELINE,
-                "why": f"every conclusively faster route loses accuracy: the fastest, {best['id']} "
-                       f"({best['speedup']['point']:.2f}×), {_misses(best, doc)}"}
-    if ok:
-        return {"route": BASELINE, "why": "no route was conclusively faster than fp32 on this machine"}
-    return {"route": BASELINE, "why": "no other route ran, so there is nothing to beat fp32"}
-
-
-def _meets(route: dict, doc: dict) -> str:
-    if gate.by_task(doc):
-        return f"and {gate.kept_text(route, doc)}, within the budget (it {gate.gate_text(doc)})"
-    return f"with mean cosine {route['accuracy']['cosine_mean']:.4f} ≥ {doc['min_cosine']}"
-
-
-def _misses(route: dict, doc: dict) -> str:
-    if gate.by_task(doc):
-        return f"{gate.kept_text(route, doc)}; the budget {gate.gate_text(doc)}"
-    cos = route["accuracy"]["cosine_mean"] if route["accuracy"] else float("nan")
-    return f"has mean cosine {cos:.4f} < {doc['min_cosine']}"
-
-
 def route_document(r, texts: int) -> dict:
     samples = r.throughput(texts)
     median = statistics.median(samples) if samples else None
     return {
         "id": r.spec.id, "backend": r.spec.backend, "dtype": r.spec.dtype, "engine": r.spec.engine,
         "granularity": r.spec.granularity, "status": r.status, "why": r.why,
+        "own_space": r.spec.own_space, "max_seq_length": r.spec.max_seq_length,
         "throughput": {"median": _round(median, 2), "samples": [round(s, 2) for s in samples]} if samples else None,
         "rounds": len(r.seconds),  # fewer than the run's when the route joined after the first answer
         "speedup": r.speedup.to_json() if r.speedup is not None else None,
@@ -131,6 +87,7 @@ def build_document(result) -> dict:
         "threads_sweep": result.threads_sweep,
         "advice": [],
     }
+    doc["frontier"] = frontier_document(doc, result)
     latency.attach(doc, result.latency, BASELINE)  # after the routes and their accuracy: it uses the gate
     doc["processes"] = result.processes
     processes.attach(doc)
@@ -138,6 +95,17 @@ def build_document(result) -> dict:
     doc["roofline"] = route_rooflines(doc, plan.cpu, shape, result.token_counts, result.ceilings) if shape else None
     attach_diagnosis(doc, plan.cpu)
     return doc
+
+
+def frontier_document(doc: dict, result) -> dict:
+    """The `frontier` field, with each beyond-int8 route's paired speed-up over the int8 pick (the rounds both ran)."""
+    from tui.core import frontier, rounds, stats
+
+    pick = frontier.int8_pick(doc)
+    beyond = {r["id"] for r in doc["routes"] if gate.changes_model(r)}
+    vs_int8 = ({rid: s.to_json() for rid, s in rounds.speedups(result, stats, pick["id"]).items() if rid in beyond}
+               if pick and beyond else {})
+    return frontier.document(doc, vs_int8)
 
 
 def attach_diagnosis(doc: dict, cpu) -> dict:
@@ -277,7 +245,8 @@ def route_rows(doc: dict) -> list[list[str]]:
             f"{tp['median']:.1f}" if tp else "—",
             _speedup_text(r),
             _vs_best_fp32_text(r, best_fp32),
-            f"{acc['cosine_mean']:.4f}" if acc else ("1 (ref)" if r["id"] == BASELINE and tp else "—"),
+            f"{acc['cosine_mean']:.4f}" if acc else ("1 (ref)" if r["id"] == BASELINE and tp
+                                                     else "n/a" if r.get("own_space") and tp else "—"),
             f"{r['size_mb']:.1f}" if r.get("size_mb") is not None else "—",
             f"{r['prepare_s']:.1f}" if r.get("prepare_s") is not None else "—",
         ] + ([task_cell(r)] if doc.get("task") else []))
@@ -311,6 +280,8 @@ def format_summary(doc: dict, report: str = "REPORT.json") -> str:
     invariance = format_batch_invariance(doc)
     if invariance:
         lines += ["", invariance]
+    if frontier_shown(doc):
+        lines += ["", format_frontier(doc)]
     if doc.get("sweep"):
         lines += ["", format_sweep(doc["sweep"])]
     if doc.get("threads_sweep"):
@@ -430,6 +401,23 @@ def _measured_section(title: str, table: tuple[list[str], list[list[str]]] | Non
     return "\n".join(lines)
 
 
+def frontier_shown(doc: dict) -> bool:
+    """A frontier with more than fp32 on it, or one a beyond-int8 route needed and could not have (no task)."""
+    front = doc.get("frontier") or {}
+    return len(front.get("points", [])) > 1 or (not front.get("available", True)
+                                                 and any(gate.changes_model(r) for r in doc.get("routes", [])))
+
+
+def format_frontier(doc: dict, markdown: bool = False) -> str:
+    """The routes on the speed–accuracy frontier, the budget from which each is picked, what each budget buys."""
+    from tui.core import frontier
+
+    front = doc["frontier"]
+    title = (f"Speed–accuracy frontier ({front['axis']['y']} against {front['axis']['x']}; "
+             "Pareto-optimal on the point estimates):" if front.get("available") else "Speed–accuracy frontier:")
+    return _measured_section(title, frontier.table(doc), frontier.lines(doc), markdown)
+
+
 def format_threads_sweep(sweep: dict, markdown: bool = False) -> str:
     """`--threads-sweep`: sent/s per thread count and route with CIs, the paired speedup, where threads stop paying."""
     from tui.core import thread_sweep
@@ -544,6 +532,8 @@ def to_markdown(doc: dict) -> str:
         lines += [invariance, ""]
     if doc.get("layers"):
         lines += ["```", format_layers(doc["layers"]), "```", ""]
+    if frontier_shown(doc):
+        lines += ["## The speed–accuracy frontier", "", format_frontier(doc, markdown=True), ""]
     if doc.get("threads_sweep"):
         lines += ["## Thread scaling", "", format_threads_sweep(doc["threads_sweep"], markdown=True), ""]
     if doc.get("latency"):

@@ -190,7 +190,8 @@ def route_rooflines(doc: dict, cpu: CpuProfile, shape: EncoderShape, token_count
     texts = doc["workload"]["texts"]
     for r in doc["routes"]:
         tp = r.get("throughput")
-        if r.get("status") == "ok" and tp and tp.get("median"):
+        # A static route runs no GEMMs and a capped one fewer tokens than counted: no FLOPs model for either.
+        if r.get("status") == "ok" and tp and tp.get("median") and not (r.get("own_space") or r.get("max_seq_length")):
             seconds = texts / tp["median"]
             routes[r["id"]] = {"gflops": round(flops / seconds / 1e9, 1)}
     out = {"gflop_per_round": round(flops / 1e9, 2), "ceilings": ceilings, "routes": routes,

@@ -45,7 +45,7 @@ def prepare_all(plan, workers, result, emit, cancel, fail, baseline=None, routes
             baseline = info["embeddings"]
             result.noise_floor = accuracy.noise_floor(baseline, info["embeddings_reordered"])
             result.token_counts = info["token_counts"]
-        elif baseline is not None:
+        elif baseline is not None and not r.spec.own_space:  # a static route's vectors are not fp32's
             try:
                 r.accuracy = accuracy.compare(baseline, info["embeddings"])
             except ValueError as exc:  # NaN/inf embeddings: the route is broken, the run goes on
@@ -147,7 +147,8 @@ def speedups(result: BenchResult, stats, reference: str = BASELINE) -> dict:
 def _fastest_fp32(result: BenchResult) -> str | None:
     """The fp32 route with the best speedup over the baseline (the baseline itself counts as 1.0)."""
     fp32 = {rid: (1.0 if rid == BASELINE else r.speedup.point) for rid, r in result.routes.items()
-            if r.spec.dtype == "fp32" and r.status == "ok" and r.seconds and (rid == BASELINE or r.speedup)}
+            if r.spec.dtype == "fp32" and not r.spec.changes_model and r.status == "ok" and r.seconds
+            and (rid == BASELINE or r.speedup)}
     return max(fp32, key=fp32.get) if fp32 else None
 
 

@@ -37,7 +37,8 @@ def _import_runtime(backend: str) -> None:
     import importlib
 
     modules = {"torch": ("torch", "sentence_transformers"), "torchao": ("torch", "sentence_transformers"),
-               "onnxruntime": ("onnxruntime", "transformers"), "openvino": ("openvino", "transformers")}
+               "onnxruntime": ("onnxruntime", "transformers"), "openvino": ("openvino", "transformers"),
+               "model2vec": ("model2vec",)}
     for name in modules.get(backend, ()):
         try:
             importlib.import_module(name)
@@ -168,6 +169,8 @@ def _worker_main(conn, spec: RouteSpec, setup: dict) -> None:
         embeddings = runner.encode(texts, batch_size)
         info = {"prepare_s": prepare_s, "size_mb": runner.size_mb, "threads": runner.threads,
                 "facts": dict(runner.facts), "embeddings": embeddings}
+        if spec.max_seq_length:  # how many of the measured texts the cap cuts short
+            info["facts"]["texts_cut"] = sum(n > spec.max_seq_length for n in _token_counts(ctx.model_dir, texts))
         if setup["noise_floor"]:
             # Another batch order changes padding and summation order: fp32's own numerical noise.
             reordered = runner.encode(texts[::-1], batch_size)[::-1]

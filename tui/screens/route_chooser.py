@@ -19,10 +19,13 @@ class RouteChooser(ModalScreen[list[str] | None]):
         super().__init__()
         self.selected = set(selected)
         self.cpu = cpu
+        # Every route, and the length caps given with --routes (derived, so not in the registry's listing).
+        self.ids = [*ROUTES, *(rid for rid in selected if rid in ROUTES and rid not in dict.keys(ROUTES))]
 
     def compose(self) -> ComposeResult:
         options = []
-        for rid, spec in ROUTES.items():
+        for rid in self.ids:
+            spec = ROUTES[rid]
             why = static_unavailability(spec, self.cpu)
             label = f"{rid:<31} {'(unavailable here) ' if why else ''}{spec.summary}"
             options.append((label, rid, rid in self.selected or rid == BASELINE))
@@ -32,7 +35,7 @@ class RouteChooser(ModalScreen[list[str] | None]):
 
     def action_accept(self) -> None:
         chosen = self.query_one(SelectionList).selected
-        self.dismiss([BASELINE] + [r for r in ROUTES if r in chosen and r != BASELINE])
+        self.dismiss([BASELINE] + [r for r in self.ids if r in chosen and r != BASELINE])
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)

@@ -129,11 +129,15 @@ class RoutesTable(DataTable):
             self._update(event.route_id, status=event.phase)
 
     def ready(self, event: RouteReady) -> None:
+        from tui.core.routes import ROUTES
+
         values: dict = {"status": "ready"}
         if event.accuracy is not None:
             values["cos"] = float(event.accuracy.cosine_mean)
         elif event.route_id == "torch-fp32":
             values["cos"] = "ref"
+        elif getattr(ROUTES.get(event.route_id), "own_space", False):
+            values["cos"] = "n/a"  # a static model's vectors live in another space: the task judges it
         self._update(event.route_id, **values)
 
     def first_answer(self, measured) -> None:
@@ -158,7 +162,8 @@ class RoutesTable(DataTable):
         """Each route against the fastest fp32 route so far (the baseline counts as 1.0)."""
         from tui.core.routes import BASELINE, ROUTES
 
-        fp32 = {rid: p for rid, p in points.items() if rid in ROUTES and ROUTES[rid].dtype == "fp32"}
+        fp32 = {rid: p for rid, p in points.items()
+                if rid in ROUTES and ROUTES[rid].dtype == "fp32" and not ROUTES[rid].changes_model}
         fp32[BASELINE] = 1.0
         best = max(fp32, key=fp32.get)
         for rid, point in {**points, BASELINE: 1.0}.items():

@@ -1,7 +1,7 @@
 """The route registry: every way to run the model, one module per runtime.
 
 Layers, bottom up: `base` (spec, reasons, runner protocol, context, cache) ← one module per runtime
-(`torch`, `torchao`, `onnx`, `openvino`: its specs and how to prepare them) ← this registry, which lists the
+(`torch`, `torchao`, `onnx`, `openvino`, `static`: its specs and how to prepare them) ← this registry, which lists the
 runtimes. Adding a route is one entry in a runtime module's SPECS (and its case in that module's prepare);
 adding a runtime is one module and one line in RUNTIMES.
 
@@ -13,7 +13,9 @@ a route that turns out to be impossible there raises `RouteUnavailable` with a r
 
 from __future__ import annotations
 
+import re
 import sys
+from dataclasses import replace
 
 from tui.core.cpu import CpuProfile
 from tui.core.routes.base import (
@@ -27,15 +29,61 @@ from tui.core.routes.base import (
 )
 from tui.core.routes.onnx import RUNTIME as ONNXRUNTIME
 from tui.core.routes.openvino import RUNTIME as OPENVINO
+from tui.core.routes.static import RUNTIME as MODEL2VEC
 from tui.core.routes.torch import RUNTIME as TORCH
 from tui.core.routes.torchao import RUNTIME as TORCHAO
 
-__all__ = ["BASELINE", "DEFAULT_ROUTES", "ROUTES", "RUNTIMES", "PrepareContext", "RouteError", "RouteSpec",
-           "RouteUnavailable", "Runner", "build_note", "capture_kernels", "parse_routes", "prepare", "runtime_versions",
-           "silence_torch_ao_deprecation", "static_unavailability"]
+__all__ = ["BASELINE", "CAP", "DEFAULT_ROUTES", "MIN_CAP", "ROUTES", "RUNTIMES", "PrepareContext", "Registry",
+           "RouteError", "RouteSpec", "RouteUnavailable", "Runner", "build_note", "cap_length", "cap_problem", "capped",
+           "capture_kernels", "parse_routes", "prepare", "runtime_versions", "silence_torch_ao_deprecation",
+           "static_unavailability"]
 
-RUNTIMES: dict[str, Runtime] = {r.backend: r for r in (TORCH, ONNXRUNTIME, OPENVINO, TORCHAO)}
-ROUTES: dict[str, RouteSpec] = {spec.id: spec for runtime in RUNTIMES.values() for spec in runtime.specs}
+CAP = re.compile(r"^(?P<base>[^@]+)@len(?P<tokens>\d+)$")
+MIN_CAP = 8  # tokens: below this a sentence is mostly its special tokens
+
+
+def capped(spec: RouteSpec, tokens: int) -> RouteSpec:
+    """`spec` with its inputs cut at `tokens` tokens: the same artefacts, a shorter sequence (cheaper attention and
+    GEMMs), less of each text read."""
+    return replace(spec, id=f"{spec.id}@len{tokens}", max_seq_length=tokens, base=spec.id, mix=None,
+                   summary=f"{spec.id} with inputs cut at {tokens} tokens")
+
+
+def cap_problem(spec: RouteSpec, tokens: int) -> str | None:
+    """Why `spec` cannot take a length cap of `tokens`, else None (the model's own maximum is checked with the
+    model: options.build_plan)."""
+    if spec.own_space:
+        return f"{spec.id} reads every token with one table lookup: there is no sequence cost to cap"
+    if spec.rescue:
+        return f"{spec.id} is built by the rescue for the uncapped inputs; cap the route it rescues instead"
+    if tokens < MIN_CAP:
+        return f"a length cap of {tokens} tokens leaves too little of a text (the least is {MIN_CAP})"
+    return None
+
+
+class Registry(dict):
+    """Route specs by id. Lists the routes themselves; `<route>@len<N>` is derived from its route on each lookup
+    (never stored, so listing and `all` show each route once)."""
+
+    def __missing__(self, rid: str) -> RouteSpec:
+        match = CAP.match(rid) if isinstance(rid, str) else None
+        base = dict.get(self, match["base"]) if match else None
+        if base is None or cap_problem(base, int(match["tokens"])):
+            raise KeyError(rid)
+        return capped(base, int(match["tokens"]))
+
+    def get(self, rid, default=None):
+        try:
+            return self[rid]
+        except KeyError:
+            return default
+
+    def __contains__(self, rid) -> bool:
+        return self.get(rid) is not None
+
+
+RUNTIMES: dict[str, Runtime] = {r.backend: r for r in (TORCH, ONNXRUNTIME, OPENVINO, TORCHAO, MODEL2VEC)}
+ROUTES: dict[str, RouteSpec] = Registry({spec.id: spec for runtime in RUNTIMES.values() for spec in runtime.specs})
 BASELINE = "torch-fp32"
 DEFAULT_ROUTES = ("torch-fp32", "torch-qint8-qnnpack", "torch-qint8-x86", "torch-qint8-x86-perchannel",
                   "ort-qint8", "openvino-int8")
@@ -49,10 +97,16 @@ def parse_routes(value: str | None) -> list[str]:
         ids = [rid for rid, spec in ROUTES.items() if not spec.rescue]  # the rescue adds those when needed
     else:
         ids = [v.strip() for v in value.split(",") if v.strip()]
+        for rid in ids:
+            match = CAP.match(rid)
+            if match and dict.get(ROUTES, match["base"]) is not None:
+                why = cap_problem(ROUTES[match["base"]], int(match["tokens"]))
+                if why:
+                    raise RouteError(f"--routes: {rid}: {why}")
         unknown = [i for i in ids if i not in ROUTES]
         if unknown:
             raise RouteError(f"--routes: unknown route {', '.join(unknown)}; known: default, all, "
-                             f"{', '.join(ROUTES)}")
+                             f"{', '.join(ROUTES)}; any of them with @len<N> cuts its inputs at N tokens")
         if not ids:
             raise RouteError("--routes: empty; give route ids separated by commas, or 'default' or 'all'")
     return [BASELINE] + [i for i in dict.fromkeys(ids) if i != BASELINE]
@@ -85,7 +139,24 @@ def prepare(spec: RouteSpec, ctx: PrepareContext) -> Runner:
            or _not_installed(spec.missing_modules(), spec.requires_hint))
     if why:
         raise RouteUnavailable(why)
+    if spec.base is not None:  # a length cap: its route's artefacts (cache hits), then the shorter inputs
+        runner = runtime.prepare(ROUTES[spec.base], ctx)
+        cap_length(runner, spec.max_seq_length)
+        return runner
     return runtime.prepare(spec, ctx)
+
+
+def cap_length(runner: Runner, tokens: int) -> None:
+    """Cut the runner's inputs at `tokens` tokens, where its tokenizer truncates: SentenceTransformer's
+    max_seq_length for torch routes, the Tokenize step of the ONNX Runtime and OpenVINO encoders."""
+    model = getattr(runner, "model", None)
+    if model is not None and hasattr(model, "max_seq_length"):
+        model.max_seq_length = tokens
+    elif hasattr(runner, "tokenize"):
+        runner.tokenize.max_length = tokens
+    else:
+        raise RouteUnavailable(f"this runtime's inputs cannot be capped at {tokens} tokens")
+    runner.facts["max_seq_length"] = tokens
 
 
 def capture_kernels(spec: RouteSpec, runner: Runner, texts: list[str], batch_size: int, host_features,

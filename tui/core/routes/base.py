@@ -18,8 +18,8 @@ from tui.core.cpu import CpuProfile
 @dataclass(frozen=True)
 class RouteSpec:
     id: str
-    backend: str  # "torch" | "onnxruntime" | "openvino" | "torchao"
-    dtype: str  # "fp32" | "bf16" | "qint8" | "int8": what the route's name promises
+    backend: str  # "torch" | "onnxruntime" | "openvino" | "torchao" | "model2vec"
+    dtype: str  # "fp32" | "bf16" | "qint8" | "int8" | "static": what the route's name promises
     engine: str | None = None
     granularity: str | None = None  # "per-tensor" | "per-channel" | None
     summary: str = ""
@@ -31,9 +31,19 @@ class RouteSpec:
     # What a cold prepare builds, when that takes more than a few seconds (cached afterwards): such a route joins
     # the rounds after the first answer (fp32 and the quick routes), "" for a route that prepares in seconds.
     builds: str = ""
+    # Its vectors live in a space of their own (a distilled static model): no cosine to fp32, judged by a task only.
+    own_space: bool = False
+    max_seq_length: int | None = None  # a length cap (`<route>@len<N>`): inputs cut at N tokens
+    base: str | None = None  # the route a length-capped route caps
 
     def missing_modules(self) -> list[str]:
         return _missing(self.requires)
+
+    @property
+    def changes_model(self) -> bool:
+        """Beyond int8: a length cap or a static model trades accuracy by design, so it is never the int8 route
+        a finding, a sweep or the fastest fp32 rests on; the task score judges it."""
+        return self.own_space or self.base is not None
 
 
 class RouteError(ValueError):
