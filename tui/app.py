@@ -68,7 +68,8 @@ class QtuiApp(App):
                         "without qtui"),
         Binding("k", "kernels", "Kernels", id="kernels", show=False,
                 tooltip="The kernels the route under the table's cursor ran, each observed or inferred"),
-        # c, t, n, o, p, d, k, l, f and m live in help and the palette: at 80 columns the footer keeps room for ? and q.
+        # c, t, n, o, p, a, d, k, l, f and m live in help and the palette: at 80 columns the footer keeps room for ?
+        # and q.
         Binding("c", "compare", "Compare", id="compare", tooltip="Compare with a saved report", show=False),
         Binding("t", "next_theme", "Theme", id="theme", tooltip="Switch to the next colour theme", show=False),
         Binding("n", "threads", "Threads", id="threads", show=False,
@@ -77,6 +78,9 @@ class QtuiApp(App):
                 tooltip="Single-text latency per route: p50, p95, p99 and the route for online (--pattern online)"),
         Binding("p", "processes", "Processes", id="processes", show=False,
                 tooltip="Bulk over processes: sent/s per split P × T and OpenVINO setting (--pattern processes)"),
+        Binding("a", "frontier", "Frontier", id="frontier", show=False,
+                tooltip="Speed against kept task score per route, the Pareto frontier, and the pick as ← → move the "
+                        "accuracy budget (--task)"),
         Binding("f", "fleet", "Fleet", id="fleet", show=False,
                 tooltip="Benchmark servers over SSH at once with these settings and compare them (hosts × routes)"),
         Binding("m", "toggle_mouse", "Mouse", id="mouse", show=False,
@@ -152,7 +156,7 @@ class QtuiApp(App):
 
     # Keys that act on the dashboard under the fleet screen: off while it is on top (they would start a hidden run).
     DASHBOARD_ACTIONS = frozenset({"bench", "choose_routes", "settings", "cancel", "export", "export_route", "kernels",
-                                   "compare", "threads", "latency", "processes", "fleet",
+                                   "compare", "threads", "latency", "processes", "frontier", "fleet",
                                    "layers"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -272,6 +276,11 @@ class QtuiApp(App):
 
         self.push_screen(ProcessesScreen(self.document))
 
+    def action_frontier(self) -> None:
+        from tui.screens.frontier import FrontierScreen
+
+        self.push_screen(FrontierScreen(self.document))
+
     def route_to_export(self) -> tuple[str | None, str]:
         """(route id, why this one): the routes table's row under the cursor when it has focus, else the run's
         recommendation, else the engine card's engine as its dynamic int8 route."""
@@ -366,6 +375,8 @@ class QtuiApp(App):
         rows += [("enter", "Recipe", "On an advice item: show or hide its Python recipe"),
                  ("y", "Copy recipe", "On the engine card or an advice item: copy its recipe (OSC 52, works over "
                                       "SSH and in tmux)"),
+                 ("← →", "Budget", "In the frontier view (a): step the accuracy budget; the pick, its floor "
+                                  "and the why follow"),
                  ("ctrl+p", "Palette", "Search every action by name"), ("tab", "Focus", "Move between panels")]
         self.push_screen(HelpScreen(rows))
 
@@ -501,6 +512,8 @@ class QtuiApp(App):
             status.update("writing the report…")
 
     async def on_run_finished(self, message: RunFinished) -> None:
+        from tui.screens.frontier import shown as frontier_shown
+
         self.running = False
         self.document = message.document
         doc = message.document
@@ -512,6 +525,7 @@ class QtuiApp(App):
                       f"e exports" + (" · n plots threads" if doc.get("threads_sweep") else "")
                       + (" · o shows latency" if doc.get("latency") else "")
                       + (" · p shows processes" if doc.get("processes") else "")
+                      + (" · a plots the frontier" if frontier_shown(doc) else "")
                       + (f" · {message.cache_note}" if message.cache_note else ""))
         # Scroll only once the advice has its height: scrolled earlier (a loaded machine), the scroll clamps to
         # the shorter screen and the advice stays below the fold. Results first, advice right below them.

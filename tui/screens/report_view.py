@@ -1,6 +1,6 @@
-"""What the views of one report field share (`o` latency, `n` threads, `p` processes): a scrolling box with the
-field's widgets, or a line saying there was no run or the field is not in this run and how to get it, and the
-key that closes it. `numbers_table` is the plain table of figures each of them shows."""
+"""What the views of one report field share (`o` latency, `n` threads, `p` processes, `a` frontier): a scrolling
+box with the field's widgets, or a line saying there was no run or the field is not in this run (`absent`) and how
+to get it, and the key that closes it. `numbers_table` is the plain table of figures each of them shows."""
 
 from __future__ import annotations
 
@@ -35,11 +35,15 @@ class ReportView(ModalScreen):
         with VerticalScroll(id=self.BOX_ID):
             if doc is None:
                 yield Static(f"[b]{self.NAME}[/b]: no run yet.\n" + self.HOW)
-            elif not doc.get(self.FIELD):
-                yield Static(f"[b]{self.NAME}[/b]: not in this run.\n" + self.HOW)
+            elif (missing := self.absent(doc)) is not None:
+                yield Static(f"[b]{self.NAME}[/b]: {missing}\n" + self.HOW)
             else:
                 yield from self.widgets(doc)
             yield Static(f"esc, q or {self.KEY} closes this view.", classes="placeholder")
+
+    def absent(self, doc: dict) -> str | None:
+        """Why `doc` has nothing for this view (markup), or None when it has the field."""
+        return None if doc.get(self.FIELD) else "not in this run."
 
     def widgets(self, doc: dict):
         raise NotImplementedError
