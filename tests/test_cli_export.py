@@ -176,3 +176,26 @@ def test_interrupted_export_leaves_nothing(tmp_path):
     assert proc.wait(timeout=60) == 143, rest
     assert "Traceback" not in rest, rest
     assert list(out.parent.iterdir()) == [], rest
+
+
+@pytest.mark.parametrize("args, needles", [
+    (("static-m2v@len16",), ("static-m2v@len16: static-m2v reads every token with one table lookup",)),
+    (("torch-fp32@len16",), ("torch-fp32@len16 caps torch-fp32, which cannot be exported", "@len<N>")),
+    (("ort-qint8@len4",), ("ort-qint8@len4: a length cap of 4 tokens leaves too little",)),
+    (("ort-qint8@len256",), ("reads at most 256 tokens, so a cap of 256 cuts nothing",)),
+    (("ort-qint8-mixed@len16",), ("cap the route it rescues instead",)),
+    (("static-m2v", "--pattern", "processes"), ("--pattern processes: static-m2v is not measured over processes",)),
+])
+def test_a_static_or_capped_route_export_that_cannot_be(workdir, args, needles):
+    before = snapshot(workdir)
+    assert_refused(export(workdir, *args, "--out", str(workdir / "new")), *needles)
+    assert snapshot(workdir) == before
+
+
+def test_calibration_for_a_static_route(workdir):
+    calibration = workdir / "calibration.txt"
+    calibration.write_text("Some text.\n")
+    before = snapshot(workdir)
+    assert_refused(export(workdir, "static-m2v", "--out", str(workdir / "new"), "--calibration", str(calibration)),
+                   "static-m2v is a static model distilled from the model and uses no calibration texts")
+    assert snapshot(workdir) == before

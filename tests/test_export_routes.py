@@ -2,10 +2,14 @@
 fails, and its vectors match qtui's own route output (cosine ≥ 0.9999) and fp32 to within 0.001 of the cosine the
 benchmark measured.
 
-One `qtui bench` measures the four routes first, into a cache and report history of the test's own; each export
-then finds that report in the history (no --report) and takes the model file from that cache. The isolated
-Python: `-S` skips site-packages' .pth files (the editable install of qtui is one), PYTHONPATH gives back only
-the venv's site-packages, and the script runs from the exported folder, outside the repository.
+One `qtui bench` measures the four routes first (with a length-capped one and the static route), into a cache and
+report history of the test's own; each export then finds that report in the history (no --report) and takes the
+model file from that cache. The isolated Python: `-S` skips site-packages' .pth files (the editable install of qtui
+is one), PYTHONPATH gives back only the venv's site-packages, and the script runs from the exported folder, outside
+the repository.
+
+static-m2v's cache entry is copied in before the bench from the session's shared cache, where model2vec's real
+distillation is built once (it costs 20–80 s on 2 cores; tests/core/test_frontier_run.py uses the same entry).
 """
 
 import json
@@ -25,8 +29,12 @@ from tui.core.routes import ROUTES as SPECS
 from tui.core.routes.onnx import wants_reduce_range
 
 pytestmark = pytest.mark.slow
-ROUTES = ("torch-qint8-x86", "torch-qint8-x86-perchannel", "ort-qint8", "openvino-int8")
+CAPPED = "torch-qint8-x86@len16"  # the cheapest route to cap: no artefact to build
+ROUTES = ("torch-qint8-x86", "torch-qint8-x86-perchannel", "ort-qint8", "openvino-int8", CAPPED)
+BENCHED = (*ROUTES, "static-m2v")
 NUM_TEXTS, BATCH, THREADS = 32, 32, 2
+LONG_TEXT = ("The quarterly maintenance window for the payment service moved to Saturday night, because the database "
+             "migration needs more time than the team had planned for it.")  # well over 16 tokens
 # Runs encode.py as `python encode.py < texts` would, after proving this interpreter cannot import qtui.
 ISOLATED_MAIN = (
     "import runpy, sys\n"
@@ -36,12 +44,33 @@ ISOLATED_MAIN = (
     "runpy.run_path(sys.argv[0], run_name='__main__')\n")
 
 
+def seed_static_distillation(cache: Path, shared: Path) -> None:
+    """static-m2v's artefact: model2vec's real distillation, built once per test session in the shared cache
+    (tests/core/test_frontier_run.py reads it too; the cache's lock lets one of them build it) and copied into this
+    test's own cache, whose report history must hold this file's report alone."""
+    import shutil
+
+    import tui.core.routes.static as static
+    from tui.core.models import resolve_model
+    from tui.core.routes import PrepareContext
+
+    model = resolve_model(None)
+    scratch = cache.parent / "seed-scratch"
+    scratch.mkdir()
+    ctx = PrepareContext(model_dir=model.path, model_fingerprint=model.fingerprint, threads=THREADS, calibration=[],
+                         cache_root=shared, scratch=scratch, model_name=model.name)
+    entry = static.model_folder(ctx).parent
+    cache.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(entry, cache / entry.name)
+
+
 @pytest.fixture(scope="module")
-def measured(tmp_path_factory):
-    """(environment with the test's cache, the bench report) after one short `qtui bench` of the four routes."""
+def measured(tmp_path_factory, shared_cache_root):
+    """(environment with the test's cache, the bench report) after one short `qtui bench` of the routes."""
     where = tmp_path_factory.mktemp("export")
     env = dict(os.environ, QTUI_CACHE_DIR=str(where / "cache"))
-    result = subprocess.run([sys.executable, "-m", "tui", "bench", "--routes", ",".join(ROUTES), "--num-texts",
+    seed_static_distillation(where / "cache", shared_cache_root)
+    result = subprocess.run([sys.executable, "-m", "tui", "bench", "--routes", ",".join(BENCHED), "--num-texts",
                              str(NUM_TEXTS), "--batch-size", str(BATCH), "--threads", str(THREADS), "--rounds", "3",
                              "--time-budget", "5", "--quick", "--json", str(where / "r.json")],
                             capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
@@ -74,6 +103,17 @@ def qtui_route_output(route_id: str, cache: Path, texts: list[str]) -> np.ndarra
     return prepare(SPECS[route_id], ctx).encode(texts, BATCH)
 
 
+def export_once(where: Path, env: dict, route_id: str) -> Path:
+    """`qtui export ROUTE --out ROUTE` in the module's folder (the first test to need it writes it)."""
+    folder = where / route_id
+    if not folder.exists():
+        result = subprocess.run([sys.executable, "-m", "tui", "export", route_id, "--out", str(folder)],
+                                capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+        assert result.returncode == 0, result.stderr[-2000:]
+        (where / f"{route_id}.stderr").write_text(result.stderr)  # its progress lines, for the tests to read
+    return folder
+
+
 def row_cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a * b).sum(axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
 
@@ -98,10 +138,7 @@ def test_exported_route_runs_without_qtui_and_matches_what_was_measured(measured
                                 capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
         assert result.returncode == 2 and "unavailable here" in result.stderr
         return
-    folder = where / route_id
-    result = subprocess.run([sys.executable, "-m", "tui", "export", route_id, "--out", str(folder)],
-                            capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
-    assert result.returncode == 0, result.stderr[-2000:]
+    folder = export_once(where, env, route_id)
     manifest = json.loads((folder / "qtui-export.json").read_text())
     assert manifest["measured"]["speedup_vs_torch_fp32"] == route["speedup"]["point"]  # from the saved report
     assert manifest["runtime"]["threads"] == THREADS  # as measured
@@ -113,6 +150,52 @@ def test_exported_route_runs_without_qtui_and_matches_what_was_measured(measured
     measured_cosine = manifest["measured"]["cosine_mean"]
     assert measured_cosine == route["accuracy"]["cosine_mean"]
     assert abs(float(row_cosines(vectors, fp32).mean()) - measured_cosine) <= 0.001
+
+
+def test_a_capped_export_records_its_cap_and_encode_py_cuts_there(measured):
+    where, env, report = measured
+    capped_route = next(r for r in report["routes"] if r["id"] == CAPPED)
+    if capped_route["status"] != "ok":  # an x86 engine: unavailable on other CPUs, and the report says why
+        assert capped_route["status"] == "unavailable" and "x86" in capped_route["why"]
+        return
+    folder = export_once(where, env, CAPPED)
+    manifest = json.loads((folder / "qtui-export.json").read_text())
+    assert manifest["route"]["max_seq_length"] == manifest["runtime"]["max_seq_length"] == 16
+    assert manifest["route"]["base"] == "torch-qint8-x86" and manifest["tokenizer"]["max_length"] == 256
+    vectors = isolated_encode(folder, [LONG_TEXT])
+    cache = Path(env["QTUI_CACHE_DIR"])
+    capped, uncapped = (qtui_route_output(rid, cache, [LONG_TEXT]) for rid in (CAPPED, "torch-qint8-x86"))
+    assert row_cosines(vectors, capped).min() >= 0.9999
+    assert row_cosines(vectors, uncapped).max() < 0.99  # read only in part: not the uncapped route's vector
+
+
+def test_the_static_route_exports_model2vecs_folder_that_runs_without_qtui(measured, fp32_and_texts):
+    from importlib.metadata import version
+
+    from tui.core.accuracy_gate import OTHER_SPACE
+    from tui.core.cache import _sha256
+
+    where, env, report = measured
+    route = next(r for r in report["routes"] if r["id"] == "static-m2v")
+    assert route["status"] == "ok", route["why"]
+    folder = export_once(where, env, "static-m2v")
+    assert "model2vec folder from the artefact cache" in (where / "static-m2v.stderr").read_text()
+    manifest = json.loads((folder / "qtui-export.json").read_text())
+    assert manifest["measured"]["speedup_vs_torch_fp32"] == route["speedup"]["point"]
+    assert manifest["measured"]["cosine_mean"] is None and manifest["artefact"]["cache"] == {"static-m2v_cache": "hit"}
+    files = manifest["artefact"]["files"]
+    assert {"model/model.safetensors", "model/tokenizer.json", "model/config.json"} <= {f["file"] for f in files}
+    assert all(_sha256(folder / f["file"]) == f["sha256"] for f in files)
+    assert not (folder / "tokenizer.json").exists() and manifest["tokenizer"] is None  # model2vec's own, in model/
+    assert f"model2vec=={version('model2vec')}" in (folder / "requirements.txt").read_text().splitlines()
+    readme = (folder / "README.md").read_text()
+    assert "space of their own" in readme and OTHER_SPACE in readme
+
+    texts, _ = fp32_and_texts
+    vectors = isolated_encode(folder, texts)
+    ours = qtui_route_output("static-m2v", Path(env["QTUI_CACHE_DIR"]), texts)
+    assert vectors.shape == ours.shape == (len(texts), 256)
+    assert row_cosines(vectors, ours).min() >= 0.9999
 
 
 def with_processes_chosen(doc: dict, route_id: str, split: tuple[int, int], variant: str | None) -> dict:

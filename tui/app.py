@@ -297,11 +297,11 @@ class QtuiApp(App):
             self.notify("Wait for the run or export in progress to finish.", severity="warning")
             return
         route_id, why = self.route_to_export()
-        from tui.core.export import exportable_routes
+        from tui.core.export import exportable_text, is_exportable
 
-        if route_id not in exportable_routes():
-            self.notify(f"{route_id or 'No route'} cannot be exported; exportable: {', '.join(exportable_routes())}",
-                        severity="warning", timeout=8)
+        if not is_exportable(route_id):
+            self.notify(f"{route_id or 'No route'} cannot be exported; {exportable_text()}", severity="warning",
+                        timeout=8)
             return
         from tui.screens.export_prompt import ExportPrompt
 

@@ -118,7 +118,7 @@ def test_encode_py_parses_its_cpuinfo_flags(tmp_path):
 
 
 @pytest.mark.parametrize("runtime, other", [("onnxruntime", "openvino"), ("openvino", "onnxruntime"),
-                                            ("torch", "onnxruntime")])
+                                            ("torch", "onnxruntime"), ("model2vec", "tokenizers")])
 def test_encode_py_holds_one_runtime_and_no_qtui(runtime, other):
     source = encode_py(runtime)
     tree = ast.parse(source)
@@ -126,15 +126,107 @@ def test_encode_py_holds_one_runtime_and_no_qtui(runtime, other):
                 for alias in node.names}
     imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert "tui" not in imported
-    assert other not in imported
+    assert other not in imported  # a static route: model2vec tokenizes, encode.py's own Tokenizer is left out
     assert imported <= {"json", "os", "sys", "pathlib", "numpy", "platform", "tokenizers", "logging", "warnings",
                         "multiprocessing", runtime, "transformers"}
-    assert [n.name for n in tree.body if isinstance(n, ast.FunctionDef)].count("make_runner") == 1
+    functions = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+    assert functions.count("make_encoder") == 1 and functions.count("make_runner") == (runtime != "model2vec")
     assert "noqa" not in source
 
 
 def test_the_template_is_one_valid_module_with_every_section():
-    assert set(sections()) == {"head", "common", "onnxruntime", "openvino", "torch", "main"}
+    assert set(sections()) == {"head", "common", "transformer", "onnxruntime", "openvino", "torch", "model2vec",
+                               "main"}
+
+
+def test_encode_py_cuts_a_capped_routes_inputs_at_the_cap(tmp_path):
+    """runtime.max_seq_length (a `@len<N>` route) overrides the model's truncation in encode.py's tokenizer."""
+    import numpy as np
+
+    from tui.core.export.pipeline import tokenizer_settings
+
+    namespace: dict = {"__file__": str(tmp_path / "encode.py")}
+    exec(compile(encode_py("onnxruntime"), "encode.py", "exec"), namespace)
+    namespace["make_runner"] = lambda directory, manifest, threads: lambda feeds: np.zeros((1, 1), np.float32)
+    settings = tokenizer_settings(packaged_model_dir(), 256, False)
+    long_text = " ".join(["the quarterly maintenance window moved to saturday night"] * 40)  # > 256 tokens
+    for cap, tokens in ((16, 16), (None, 256)):
+        manifest = {"tokenizer": settings, "runtime": {"batch_size": 8, **({"max_seq_length": cap} if cap else {})}}
+        encoder = namespace["make_encoder"](packaged_model_dir(), manifest, 1)
+        assert encoder.tokenizer([long_text])["input_ids"].shape == (1, tokens)
+
+
+FRONTIER = REPORT.parent / "zen4-frontier-stsb.json"  # static-m2v and openvino-int8@len32/@len16, on STS-B
+STATIC_ARTEFACT = {"kind": "stub", "folder": "model", "files": [], "bytes": 0, "cache": {},  # artefacts.static_artefact
+                   "model2vec": {"pooling": "mean", "normalize": True, "max_length": 512, "hidden_dim": 256}}
+
+
+def test_static_and_capped_routes_are_exportable_a_cap_of_a_route_with_nothing_to_ship_is_not():
+    from tui.core.export import artefact_spec, exportable, exportable_routes, exportable_text, is_exportable
+
+    for rid in ("static-m2v", "ort-qint8@len64", "openvino-int8@len32", "torch-qint8-x86@len16"):
+        assert exportable(ROUTES[rid]) and is_exportable(rid), rid
+    for rid in ("torch-fp32@len16", "torch-compile-fp32@len32", "static-m2v@len16", "ort-qint8@len4", None):
+        assert not is_exportable(rid), rid
+    assert not exportable(ROUTES["torch-fp32@len16"])
+    assert artefact_spec(ROUTES["ort-qint8@len64"]) is ROUTES["ort-qint8"]
+    assert "static-m2v" in exportable_routes() and not any("@" in rid for rid in exportable_routes())
+    assert "@len<N>" in exportable_text() and "all but static-m2v" in exportable_text()
+
+
+def checked_from(route: str, tmp_path, report: Path = FRONTIER, **request):
+    from tui.core.export import ExportRequest, check
+
+    return check(ExportRequest(route=route, out=str(tmp_path / "out"), report=str(report) if report else None,
+                               cache_root=tmp_path / "cache", **request))
+
+
+def test_a_capped_route_is_measured_by_its_own_entry_and_records_its_cap(tmp_path):
+    from tui.core.export import manifest
+
+    doc = json.loads(FRONTIER.read_text())
+    capped = next(r for r in doc["routes"] if r["id"] == "openvino-int8@len32")
+    checked = checked_from("openvino-int8@len32", tmp_path)
+    assert checked.built is ROUTES["openvino-int8"]  # the artefact: the base route's cache entry
+    assert checked.measured.speedup == capped["speedup"]["point"] != next(
+        r for r in doc["routes"] if r["id"] == "openvino-int8")["speedup"]["point"]
+    assert checked.measured.cosine_mean == capped["accuracy"]["cosine_mean"] and checked.calibration  # calibrated
+    built = manifest.build(checked, {"kind": "stub", "cache": {}}, {"max_length": 256})
+    assert built["route"]["max_seq_length"] == built["runtime"]["max_seq_length"] == 32
+    assert built["route"]["base"] == "openvino-int8" and built["pipeline"]["max_seq_length"] == 256
+    assert built["calibration_texts"] == len(checked.calibration)
+    assert "Inputs are cut at 32 tokens" in manifest.readme(built)
+
+
+def test_a_capped_ort_route_built_for_a_cpu_without_vnni_gets_its_base_routes_reduce_range(tmp_path):
+    checked = checked_from("ort-qint8@len64", tmp_path, report=None, measure=False,
+                           target=str(CPUINFO / "intel-haswell-e5-2680v3.txt"))
+    assert checked.reduce_range and checked.measured is None
+
+
+def test_a_static_route_is_said_to_live_in_its_own_space_and_quotes_the_task_share(tmp_path):
+    from tui.core.accuracy_gate import OTHER_SPACE
+    from tui.core.export import manifest
+
+    checked = checked_from("static-m2v", tmp_path)
+    assert checked.pipeline is None and checked.measured.cosine_mean is None and checked.measured.own_space
+    artefact = STATIC_ARTEFACT
+    doc = manifest.build(checked, artefact, None)
+    assert doc["route"]["own_space"] and doc["tokenizer"] is None and "max_seq_length" not in doc["runtime"]
+    assert doc["pipeline"]["read_from"] == ["model/config.json"] and list(doc["requires"])[0] == "model2vec"
+    readme = manifest.readme(doc)
+    assert "space of their own" in readme.split("## Load it")[0]  # said before anything else
+    assert f"Cosine to fp32: {OTHER_SPACE}" in readme and "keeps 80.6 % of fp32's STS-B Spearman" in readme
+    assert f"cosine to fp32 {OTHER_SPACE}" in describe(doc["measured"])
+    assert "model2vec==" in manifest.requirements(doc)
+
+    untasked = json.loads(FRONTIER.read_text())
+    untasked.pop("task")
+    for route in untasked["routes"]:
+        route.pop("task", None)
+    (tmp_path / "untasked.json").write_text(json.dumps(untasked))
+    doc = manifest.build(checked_from("static-m2v", tmp_path, report=tmp_path / "untasked.json"), artefact, None)
+    assert "No task was measured" in manifest.readme(doc) and "unjudged without a task" in describe(doc["measured"])
 
 
 @pytest.mark.parametrize("route_id, runtime", [("ort-qint8", "onnxruntime"), ("ort-fp32", "onnxruntime"),
@@ -228,3 +320,17 @@ def test_put_in_place_onto_an_empty_directory(tmp_path):
     (tmp_path / "staging" / "encode.py").write_text("new")
     put_in_place(tmp_path / "staging", tmp_path / "out")
     assert (tmp_path / "out" / "encode.py").read_text() == "new" and not (tmp_path / "staging").exists()
+
+
+def test_a_static_route_exports_for_online_calls_when_the_report_measured_them(tmp_path):
+    from tui.core.export import manifest
+
+    doc = json.loads(FRONTIER.read_text())
+    static = next(r for r in doc["routes"] if r["id"] == "static-m2v")
+    static["latency"] = {"calls": 1000, "tail_resolved": True, "vs_fp32": {"point": 0.05, "verdict": "faster"},
+                         **{q: {"ms": ms} for q, ms in (("p50", 0.1), ("p95", 0.2), ("p99", 0.3))}}
+    (tmp_path / "online.json").write_text(json.dumps(doc))
+    checked = checked_from("static-m2v", tmp_path, report=tmp_path / "online.json", pattern="online")
+    assert checked.measured.pattern["name"] == "online" and checked.measured.pattern["p95"]["ms"] == 0.2
+    artefact = STATIC_ARTEFACT
+    assert "## How to call it" in manifest.readme(manifest.build(checked, artefact, None))

@@ -179,7 +179,26 @@ FIXED_SHAPES_NOTE = (f"# openvino-int8-fixed runs this IR with shapes fixed: len
 MIX_NOTE = "# the layers kept float: from the latest run saved here that measured this mix (or add --report FILE)\n"
 
 
+def _capped(base_recipe: str | None, tokens: str) -> str | None:
+    """A torch recipe with its inputs cut at `tokens` tokens: set right after the model is loaded."""
+    if base_recipe is None:
+        return None
+    lines = base_recipe.splitlines(keepends=True)
+    at = next((i for i, line in enumerate(lines) if line.startswith("model = SentenceTransformer(")), None)
+    if at is None:
+        return None
+    cap = f"model.max_seq_length = {tokens}  # inputs cut at {tokens} tokens, as measured\n"
+    return "".join(lines[:at + 1] + [cap] + lines[at + 1:])
+
+
 def _full_recipe(route_id: str, model: str, threads: int, facts: dict | None) -> str | None:
+    base, _, tokens = route_id.partition("@len")
+    if tokens:  # a length cap: the export writes the cap into encode.py's settings; torch sets it on the model
+        if base.startswith(("ort-", "openvino-")):
+            return _exported(route_id, "onnxruntime" if base.startswith("ort-") else "openvino", model)
+        return _capped(_full_recipe(base, model, threads, facts), tokens)
+    if route_id == "static-m2v":
+        return _exported(route_id, "model2vec", model)
     if route_id.startswith("torch-qint8-") and route_id.endswith("-mixed"):
         kept = _kept(facts)
         engine = route_id.removeprefix("torch-qint8-").removesuffix("-mixed")
@@ -213,11 +232,11 @@ def _short_recipe(route_id: str, model: str, full: str) -> str | None:
     already their few lines of torch."""
     from tui.core.export.standalone import short_recipe
 
-    if route_id.startswith(("ort-", "openvino-")) or route_id.endswith("-mixed"):
+    if route_id.startswith(("ort-", "openvino-", "static-")) or route_id.endswith("-mixed"):
         if route_id == "openvino-int8-fixed":  # the export writes the dynamic-shape IR; the note says what differs
             return short_recipe("openvino-int8", model) + FIXED_SHAPES_NOTE
         return (MIX_NOTE if route_id.endswith("-mixed") else "") + short_recipe(route_id, model)
-    return None if route_id == "torch-pt2e-int8" else full
+    return None if route_id.partition("@len")[0] == "torch-pt2e-int8" else full
 
 
 def recipe_for(route_id: str, model: str = "", threads: int = 1, facts: dict | None = None) -> Recipe | None:

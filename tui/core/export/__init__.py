@@ -4,8 +4,9 @@ Two steps, like a run. `check()` validates everything and touches nothing (a mis
 line); `write()` builds the folder in a temporary sibling directory and renames it into place at the end, so
 the target is complete or absent. One module per job: `pipeline` (pooling, normalisation, tokenizer from the
 model's own config), `target` (the CPU built for and what the artefact needs), `measured` (numbers from a
-report, never made up), `artefacts` (the model file from the benchmark's cache), `standalone` (encode.py from
-its template), `manifest` (qtui-export.json and README.md).
+report, never made up), `artefacts` (the model file from the benchmark's cache, or model2vec's folder for the static
+route), `standalone` (encode.py from its template), `manifest` (qtui-export.json and README.md). A length-capped
+route (`<route>@len<N>`) ships its base route's artefact and records the cap, which encode.py's tokenizer applies.
 """
 
 from __future__ import annotations
@@ -34,14 +35,44 @@ class ExportError(ValueError):
 
 
 def exportable(spec: RouteSpec) -> bool:
-    """ONNX Runtime and OpenVINO routes (a model file), and torch's dynamic int8 (settings applied at load)."""
-    return spec.backend in ("onnxruntime", "openvino") or spec.id.startswith("torch-qint8-")
+    """ONNX Runtime and OpenVINO routes (a model file), torch's dynamic int8 (settings applied at load), the static
+    model2vec route (its own folder), and a length cap (`<route>@len<N>`) of any of them."""
+    if spec.base is not None:
+        return exportable(artefact_spec(spec))
+    return spec.backend in ("onnxruntime", "openvino", "model2vec") or spec.id.startswith("torch-qint8-")
+
+
+def is_exportable(route_id: str | None) -> bool:
+    """`qtui export` takes this route id (a listed route, or a length cap of one)."""
+    from tui.core.routes import ROUTES
+
+    spec = ROUTES.get(route_id) if route_id else None
+    return spec is not None and exportable(spec)
+
+
+def artefact_spec(spec: RouteSpec) -> RouteSpec:
+    """The route whose artefact the folder carries: the route itself, or the route a length cap cuts (the same
+    cache entry: a cap changes the tokenizer's truncation, not the model)."""
+    from tui.core.routes import ROUTES
+
+    return ROUTES[spec.base] if spec.base is not None else spec
 
 
 def exportable_routes() -> list[str]:
+    """The routes themselves (a length cap of one is exportable too: `exportable_text`)."""
     from tui.core.routes import ROUTES
 
     return [rid for rid, spec in ROUTES.items() if exportable(spec)]
+
+
+def exportable_text() -> str:
+    """What the error lines list: the exportable routes and that `@len<N>` caps them."""
+    from tui.core.routes import ROUTES
+
+    routes = exportable_routes()
+    uncapped = [rid for rid in routes if ROUTES[rid].own_space]
+    but = f"all but {', '.join(uncapped)} and the -mixed rescue routes" if uncapped else "all but the -mixed routes"
+    return f"exportable: {', '.join(routes)} ({but} also as ROUTE@len<N>, inputs cut at N tokens)"
 
 
 @dataclass
@@ -72,7 +103,7 @@ class Checked:
     spec: RouteSpec
     out: Path
     model: ModelRef
-    pipeline: Pipeline
+    pipeline: Pipeline | None  # None for a static route: model2vec tokenizes and pools by its own config
     cpu: CpuProfile  # built for
     cpu_source: str
     threads: int
@@ -84,6 +115,36 @@ class Checked:
     request: ExportRequest
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def built(self) -> RouteSpec:
+        """The route whose artefact the folder carries (a length cap's base route; else the route)."""
+        return artefact_spec(self.spec)
+
+
+def route_spec(route_id: str) -> RouteSpec:
+    """The spec of ROUTE, or an ExportError: unknown, a cap the route cannot take, or nothing to ship."""
+    from tui.core.routes import CAP, ROUTES, cap_problem
+
+    spec = ROUTES.get(route_id)
+    match = CAP.match(route_id)
+    if spec is None and match and dict.get(ROUTES, match["base"]) is not None:
+        why = cap_problem(ROUTES[match["base"]], int(match["tokens"]))
+        raise ExportError(f"{route_id}: {why}")
+    if spec is None:
+        raise ExportError(f"unknown route {route_id!r}; {exportable_text()}")
+    if not exportable(spec):
+        what = f"{spec.id} caps {spec.base}, which" if spec.base else spec.id
+        raise ExportError(f"{what} cannot be exported (a compiled graph or plain torch: nothing to ship beyond the "
+                          f"model); {exportable_text()}")
+    return spec
+
+
+def check_cap(spec: RouteSpec, model: ModelRef, pipeline: Pipeline) -> None:
+    """A cap at or above what the model reads would cut nothing (as `qtui bench --routes` says)."""
+    if spec.max_seq_length is not None and spec.max_seq_length >= pipeline.max_seq_length:
+        raise ExportError(f"{spec.id}: {model.name} reads at most {pipeline.max_seq_length} tokens, so a cap of "
+                          f"{spec.max_seq_length} cuts nothing; give a cap below {pipeline.max_seq_length}")
+
 
 def check(request: ExportRequest) -> Checked:
     from tui.core.cpu import detect
@@ -91,16 +152,15 @@ def check(request: ExportRequest) -> Checked:
     from tui.core.export.pipeline import PipelineError, read_pipeline
     from tui.core.export.target import load_target, wants_reduce_range
     from tui.core.models import ModelError, resolve_model
-    from tui.core.routes import ROUTES, static_unavailability
+    from tui.core.routes import static_unavailability
     from tui.core.workload import WorkloadError
 
-    spec = ROUTES.get(request.route)
-    if spec is None:
-        raise ExportError(f"unknown route {request.route!r}; exportable: {', '.join(exportable_routes())}")
-    if not exportable(spec):
-        raise ExportError(f"{spec.id} cannot be exported (a compiled graph or plain torch: nothing to ship beyond "
-                          f"the model); exportable: {', '.join(exportable_routes())}")
+    spec = route_spec(request.route)
     check_pattern(request)
+    if spec.own_space and request.pattern == "processes":
+        raise ExportError(f"--pattern processes: {spec.id} is not measured over processes (the pass splits fp32 and "
+                          f"the int8 route); export it for bulk or online and run as many encode.py workers as "
+                          f"you like")
     out = check_out_dir(request.out, request.force)
     here = detect()
     cpu, cpu_source = here, "this machine"
@@ -117,18 +177,21 @@ def check(request: ExportRequest) -> Checked:
         raise ExportError(f"{spec.id} is unavailable {where}: {why}")
     try:
         model = resolve_model(request.model, allow_download=request.allow_download)
-        pipeline = read_pipeline(model.path)
+        # A static route's pipeline is model2vec's (its own tokenizer, lookup and mean), not the model's.
+        pipeline = None if spec.own_space else read_pipeline(model.path)
+        if pipeline is not None:
+            check_cap(spec, model, pipeline)
         found, note = find_measured(request, spec, model, measured_mod)
         workload = workload_of(request, found)
     except (ModelError, WorkloadError, PipelineError) as exc:
         raise ExportError(str(exc)) from None
     if found is not None and found.workload.get("fingerprint") not in (None, workload.fingerprint) \
-            and spec.id in CALIBRATED_ROUTES and not request.calibration:
+            and artefact_spec(spec).id in CALIBRATED_ROUTES and not request.calibration:
         found, note = None, (f"the measured texts ({found.workload.get('source')}) are not the ones given here, so "
                              f"neither is the calibration set: this artefact was not measured (pass the --texts and "
                              f"--num-texts of the `qtui bench` run)")
     calibration = calibration_texts(request, spec, workload)
-    reduce_range = wants_reduce_range(spec, cpu)
+    reduce_range = wants_reduce_range(artefact_spec(spec), cpu)  # a cap's run builds its base route's file
     if found is not None and bool(found.facts.get("reduce_range")) != reduce_range:
         # A run on a CPU without VNNI builds 7-bit weights, as export does for one: measured only when they match.
         had, has = (("7-bit", "full-range") if not reduce_range else ("full-range", "7-bit (reduce_range, for "
@@ -170,8 +233,9 @@ def calibration_texts(request: ExportRequest, spec: RouteSpec, workload) -> list
 
     if not request.calibration:
         return list(workload.calibration)
-    if spec.id not in CALIBRATED_ROUTES:
-        raise ExportError(f"--calibration: {spec.id} is dynamic int8 and uses no calibration texts (only "
+    if artefact_spec(spec).id not in CALIBRATED_ROUTES:
+        kind = "a static model distilled from the model" if spec.own_space else "dynamic int8"
+        raise ExportError(f"--calibration: {spec.id} is {kind} and uses no calibration texts (only "
                           f"{', '.join(CALIBRATED_ROUTES)} do)")
     try:
         texts = load_texts(request.calibration)
@@ -289,16 +353,20 @@ def write(checked: Checked, say: Say = lambda line: None) -> Path:
         scratch.mkdir()
         ctx = prepare_context(checked, scratch)
         started = time.monotonic()
-        artefact = artefacts.build(checked.spec, checked.model, ctx, staging, reduce_range=checked.reduce_range,
+        artefact = artefacts.build(checked.built, checked.model, ctx, staging, reduce_range=checked.reduce_range,
                                    say=say)
         if "bytes" in artefact:
             cache = ", ".join(f"{k.removesuffix('_cache')} {v}" for k, v in artefact["cache"].items())
-            say(f"model file ready in {time.monotonic() - started:.1f} s ({artefact['bytes'] / 1e6:.1f} MB; "
-                f"cache: {cache})")
+            say(f"model {'folder' if 'folder' in artefact else 'file'} ready in {time.monotonic() - started:.1f} s "
+                f"({artefact['bytes'] / 1e6:.1f} MB; cache: {cache})")
         shutil.rmtree(scratch)
-        for source in tokenizer_files(checked.model.path):
-            shutil.copyfile(source, staging / source.name)
-        tokenizer = tokenizer_settings(checked.model.path, checked.pipeline.max_seq_length, checked.pipeline.lower_case)
+        tokenizer = None  # a static route: model2vec's folder holds its own tokenizer
+        if checked.pipeline is not None:
+            for source in tokenizer_files(checked.model.path):
+                shutil.copyfile(source, staging / source.name)
+            # The model's own truncation; a length cap overrides it in runtime.max_seq_length (encode.py reads both).
+            tokenizer = tokenizer_settings(checked.model.path, checked.pipeline.max_seq_length,
+                                           checked.pipeline.lower_case)
         doc = manifest.build(checked, artefact, tokenizer)
         (staging / "encode.py").write_text(encode_py(checked.spec.backend), encoding="utf-8")
         (staging / "qtui-export.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")

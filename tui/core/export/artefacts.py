@@ -1,5 +1,6 @@
-"""The model file each runtime's export carries, taken from the same artefact cache the benchmark runs from
-(built there first if this is the first time), so the folder holds the very bytes that were measured."""
+"""The model file each runtime's export carries (model2vec's whole folder for the static route), taken from the same
+artefact cache the benchmark runs from (built there first if this is the first time), so the folder holds the very
+bytes that were measured. A length-capped route carries its base route's: `build` is given that spec."""
 
 from __future__ import annotations
 
@@ -70,9 +71,42 @@ def openvino_artefact(spec: RouteSpec, ctx: PrepareContext, staging: Path) -> di
             "quantization": {k: v for k, v in ctx.facts.items() if not k.endswith("_cache")}}
 
 
+STATIC_FOLDER = "model"  # where a static route's model2vec folder goes in the export
+
+
+def static_artefact(ctx: PrepareContext, staging: Path) -> dict:
+    """model2vec's own folder (token vectors, tokenizer, config) from the artefact cache, every file with its
+    SHA-256, and the settings model2vec reads from its config.json (what encode.py's lookup and mean do)."""
+    import json
+
+    from tui.core.routes.static import model_folder
+
+    source = model_folder(ctx)
+    target = staging / STATIC_FOLDER
+    target.mkdir()
+    files = []
+    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        relative = path.relative_to(source)
+        (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        files.append({**_copy(path, target / relative), "file": f"{STATIC_FOLDER}/{relative.as_posix()}"})
+    config = json.loads((target / "config.json").read_text(encoding="utf-8"))
+    return {"kind": "model2vec static model (token vectors distilled from the model, and its tokenizer): a lookup "
+                    "and a mean per text, no transformer", "folder": STATIC_FOLDER, "files": files,
+            "bytes": sum(f["bytes"] for f in files),
+            "model2vec": {k: config.get(k) for k in ("pooling", "normalize", "max_length", "hidden_dim",
+                                                      "apply_pca", "embedding_dtype")},
+            "cache": {k: v for k, v in ctx.facts.items() if k.endswith("_cache")},
+            "distillation": {k: v for k, v in ctx.facts.items() if not k.endswith("_cache")}}
+
+
 def build(spec: RouteSpec, model: ModelRef, ctx: PrepareContext, staging: Path, *, reduce_range: bool,
           say: Callable[[str], None]) -> dict:
-    """ctx.keep_fp32: a mixed route's layers left float (the same artefact its run measured)."""
+    """ctx.keep_fp32: a mixed route's layers left float (the same artefact its run measured). A length-capped
+    route ships its base route's artefact: pass that spec (`export.artefact_spec`)."""
+    if spec.backend == "model2vec":
+        say(f"{spec.id}: model2vec folder from the artefact cache (built there the first time: model2vec distills "
+            f"the model, one pass over its vocabulary and PCA, ~20 s on 2 Zen 4 cores)…")
+        return static_artefact(ctx, staging)
     if spec.backend == "torch":
         return torch_artefact(spec, model, staging, list(ctx.keep_fp32), ctx.kept_dtype)
     if spec.backend == "onnxruntime":

@@ -4,9 +4,10 @@
     from encode import load               model = load(); vectors = model.encode(["a text", ...])
 
 It needs only the route's runtime (named in qtui-export.json; torch routes also load the base model with
-`transformers`), `tokenizers` and `numpy`. Its settings — the
-thread count measured, the tokenizer's truncation, pooling and normalisation read from the model's own
-sentence-transformers config — are in qtui-export.json beside it.
+`transformers`; a static route is model2vec's own folder, loaded by model2vec), `tokenizers` and `numpy`. Its
+settings — the thread count measured, the tokenizer's truncation (a length-capped route's cap:
+runtime.max_seq_length), pooling and normalisation read from the model's own sentence-transformers config — are in
+qtui-export.json beside it.
 
 A folder exported for bulk over processes (`qtui export --pattern processes`) records the split measured there:
 runtime.processes processes of runtime.threads threads each. `encode_in_processes(texts)` runs it that way, and
@@ -59,15 +60,18 @@ def check_cpu(manifest, features=None, arch=None):
     return warnings
 
 
+# ==== section: transformer ====
 class Tokenizer:
     """The model's tokenizer as sentence-transformers runs it: lower-cased if the model says so, truncated to
-    its max_seq_length, padded to the longest text of each batch."""
+    its max_seq_length (or to `max_length`, a length-capped route's cap), padded to the longest text of each
+    batch."""
 
-    def __init__(self, directory, settings):
+    def __init__(self, directory, settings, max_length=None):
         from tokenizers import Tokenizer as FastTokenizer
 
         self.tokenizer = FastTokenizer.from_file(str(Path(directory) / settings["file"]))
-        self.tokenizer.enable_truncation(max_length=settings["max_length"])
+        self.max_length = max_length or settings["max_length"]
+        self.tokenizer.enable_truncation(max_length=self.max_length)
         self.tokenizer.enable_padding(pad_id=settings["pad_id"], pad_token=settings["pad_token"])
         self.lower_case = settings["lower_case"]
         self.inputs = settings["inputs"]
@@ -108,6 +112,13 @@ class Encoder:
                 out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
             out[idx] = vectors
         return out if out is not None else np.empty((0, 0), dtype=np.float32)
+
+
+def make_encoder(directory, manifest, threads):
+    """The tokenizer (cut at runtime.max_seq_length when the route caps its inputs), the runtime's runner
+    (`make_runner`, below) and the batching around them."""
+    tokenizer = Tokenizer(directory, manifest["tokenizer"], manifest["runtime"].get("max_seq_length"))
+    return Encoder(make_runner(directory, manifest, threads), tokenizer, manifest)
 
 
 # ==== section: onnxruntime ====
@@ -232,6 +243,36 @@ def make_runner(directory, manifest, threads):  # noqa: F811  (one runtime's sec
     return run
 
 
+# ==== section: model2vec ====
+def make_encoder(directory, manifest, threads):  # noqa: F811  (one runtime's section is kept in encode.py)
+    """model2vec's own folder (token vectors and tokenizer) loaded by model2vec: each text's tokens looked up and
+    averaged (normalised as its config.json says); no transformer runs."""
+    # The Rust tokenizer's thread pool: the threads measured (set before its first use, as the route does).
+    os.environ["RAYON_RS_NUM_CPUS"] = str(threads)
+    from model2vec import StaticModel
+
+    folder = Path(directory) / manifest["artefact"]["folder"]
+    return StaticEncoder(StaticModel.from_pretrained(str(folder), force_download=False), manifest)
+
+
+class StaticEncoder:
+    """`encode(texts)` → float32 array (len(texts), dim), rows in the order of `texts`, as the route ran it."""
+
+    def __init__(self, static, manifest):
+        self.static = static
+        self.manifest = manifest
+        self.batch_size = manifest["runtime"]["batch_size"]
+
+    def encode(self, texts, batch_size=None):
+        texts = list(texts)
+        if not texts:
+            return np.empty((0, self.static.dim), dtype=np.float32)
+        # One process: model2vec would otherwise start a pool of its own above 10,000 texts.
+        vectors = self.static.encode(texts, batch_size=batch_size or self.batch_size, show_progress_bar=False,
+                                     use_multiprocessing=False)
+        return np.asarray(vectors, dtype=np.float32)
+
+
 # ==== section: main ====
 def warn_about_cpu(manifest):
     for line in check_cpu(manifest):
@@ -244,7 +285,7 @@ def load(directory=HERE, threads=None, warn=True):
     if warn:
         warn_about_cpu(manifest)
     threads = threads or manifest["runtime"]["threads"]
-    return Encoder(make_runner(directory, manifest, threads), Tokenizer(directory, manifest["tokenizer"]), manifest)
+    return make_encoder(directory, manifest, threads)
 
 
 def _encode_chunk(args):

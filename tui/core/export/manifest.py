@@ -8,7 +8,8 @@ from tui.core.export.measured import NOT_MEASURED, describe
 
 SCHEMA = "qtui.export/1"
 # The Python packages encode.py imports, per runtime (distribution names for pip).
-RUNTIME_PACKAGES = {"onnxruntime": ("onnxruntime",), "openvino": ("openvino",), "torch": ("torch", "transformers")}
+RUNTIME_PACKAGES = {"onnxruntime": ("onnxruntime",), "openvino": ("openvino",), "torch": ("torch", "transformers"),
+                    "model2vec": ("model2vec",)}
 COMMON_PACKAGES = ("tokenizers", "numpy")
 
 
@@ -30,11 +31,18 @@ def build(checked, artefact: dict, tokenizer: dict) -> dict:
     from tui.core.export.target import needs, tuned_for
     from tui.core.routes import runtime_versions
 
-    spec = checked.spec
+    spec, built = checked.spec, checked.built
     measured = checked.measured
     pattern = (measured.pattern if measured is not None else None) or dict(BULK)
     runtime = {"name": spec.backend, "threads": checked.threads, "batch_size": checked.request.batch_size,
                **runtime_settings(pattern, spec.backend)}
+    route = {"id": spec.id, "backend": spec.backend, "dtype": spec.dtype, "engine": spec.engine,
+             "granularity": spec.granularity, "summary": spec.summary}
+    if spec.max_seq_length is not None:  # a length cap: encode.py's tokenizer truncates there, not at the model's
+        route.update(base=spec.base, max_seq_length=spec.max_seq_length)
+        runtime["max_seq_length"] = spec.max_seq_length
+    if spec.own_space:
+        route["own_space"] = True  # its vectors are not comparable with the base model's
     if spec.backend == "openvino":
         from tui.core.export.measured import mix_facts
         from tui.core.routes.openvino import inference_precision
@@ -44,24 +52,31 @@ def build(checked, artefact: dict, tokenizer: dict) -> dict:
         "schema": SCHEMA,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "qtui_version": __version__,
-        "route": {"id": spec.id, "backend": spec.backend, "dtype": spec.dtype, "engine": spec.engine,
-                  "granularity": spec.granularity, "summary": spec.summary},
+        "route": route,
         "model": {"name": checked.model.name, "path": str(checked.model.path),
                   "fingerprint": checked.model.fingerprint},
         "artefact": artefact,
-        "pipeline": checked.pipeline.to_json(),
+        "pipeline": checked.pipeline.to_json() if checked.pipeline is not None else static_pipeline(artefact),
         "tokenizer": tokenizer,
         "pattern": pattern,
         "runtime": runtime,
         "requires": _versions(RUNTIME_PACKAGES[spec.backend] + COMMON_PACKAGES),
         "exported_with": runtime_versions(),
         "cpu": {"built_for": checked.cpu.to_json(), "built_for_source": checked.cpu_source,
-                "arch": checked.cpu.arch, "needs": needs(spec, checked.cpu, checked.reduce_range),
+                "arch": checked.cpu.arch, "needs": needs(built, checked.cpu, checked.reduce_range),
                 "tuned_for": tuned_for(spec, checked.cpu)},
-        "calibration_texts": len(checked.calibration) if _calibrated(spec) else None,
+        "calibration_texts": len(checked.calibration) if _calibrated(built) else None,
         "measured": measured.to_json() if measured is not None else NOT_MEASURED,
         "measured_note": checked.measured_note or None,
     }
+
+
+def static_pipeline(artefact: dict) -> dict:
+    """A static route's pipeline: model2vec's, from its folder's config.json (tokenize, look up, mean, normalise)."""
+    config = artefact["model2vec"]
+    return {"pooling": f"{config.get('pooling') or 'mean'} of static token vectors",
+            "normalize": bool(config.get("normalize")), "max_seq_length": config.get("max_length"),
+            "read_from": [f"{artefact['folder']}/config.json"]}
 
 
 def _calibrated(spec) -> bool:
@@ -86,6 +101,8 @@ def readme(doc: dict) -> str:
         "",
         f"Exported by qtui {doc['qtui_version']} on {doc['created']}: {route['summary']}.",
         "",
+        *([f"**Its vectors are in a space of their own**, not comparable with {doc['model']['name']}'s: embed the "
+           f"corpus and the queries with this folder (see below).", ""] if route.get("own_space") else []),
         "## Load it",
         "",
         "```sh",
@@ -100,14 +117,27 @@ def readme(doc: dict) -> str:
         "vectors = model.encode(['an example sentence'])",
         "```",
         "",
-        f"`encode.py` uses only {', '.join(doc['requires'])}. It runs {runtime['threads']} "
-        f"thread{'' if runtime['threads'] == 1 else 's'} "
-        f"({('per process, as the split measured' if split else 'as measured') if as_measured else 'as set at export'})"
-        f", pools ({doc['pipeline']['pooling']}) and "
-        f"{'normalises' if doc['pipeline']['normalize'] else 'does not normalise'} as the model's "
-        f"sentence-transformers config says ({', '.join(doc['pipeline']['read_from'])}).",
-        "",
     ]
+    how = ("per process, as the split measured" if split else "as measured") if as_measured else "as set at export"
+    threads = f"{runtime['threads']} thread{'' if runtime['threads'] == 1 else 's'} ({how})"
+    pipeline = doc["pipeline"]
+    normalises = "normalises" if pipeline["normalize"] else "does not normalise"
+    if route.get("own_space"):
+        lines += [f"`encode.py` uses only {', '.join(doc['requires'])}. It loads model2vec's own folder "
+                  f"`{doc['artefact']['folder']}/` with `StaticModel.from_pretrained(folder, force_download=False)` "
+                  f"and encodes as the route did: each text's tokens looked up and averaged "
+                  f"({pipeline['pooling']}), and {normalises} as `{', '.join(pipeline['read_from'])}` says; no "
+                  f"transformer runs. Its tokenizer runs {threads}.", ""]
+        lines += own_space(doc)
+    else:
+        lines += [f"`encode.py` uses only {', '.join(doc['requires'])}. It runs {threads}, pools "
+                  f"({pipeline['pooling']}) and {normalises} as the model's sentence-transformers config says "
+                  f"({', '.join(pipeline['read_from'])}).", ""]
+    if route.get("max_seq_length"):
+        lines += [f"Inputs are cut at {route['max_seq_length']} tokens: this is {route['base']} with a length cap "
+                  f"(`{route['id']}`), the same artefact, its tokenizer truncating at runtime.max_seq_length in "
+                  f"qtui-export.json instead of the model's {pipeline['max_seq_length']}. Longer texts are read only "
+                  f"in part; the accuracy measured is the capped route's.", ""]
     if route["backend"] == "torch":
         base = doc["artefact"]["base_model"]
         lines += [f"No weights here: `encode.py` loads the base model from `{base['path']}` (set "
@@ -129,6 +159,26 @@ def readme(doc: dict) -> str:
         lines += [f"- {label} one of {', '.join(rule['any_of'])}: {rule['why']}." for rule in rules]
     lines += ["", "`encode.py` warns on stderr when the CPU it runs on lacks these.", ""]
     return "\n".join(lines)
+
+
+def own_space(doc: dict) -> list[str]:
+    """README lines for a static route: its vectors are not the base model's, and how much of a task it keeps."""
+    from tui.core.accuracy_gate import OTHER_SPACE
+
+    measured, config = doc["measured"], doc["artefact"]["model2vec"]
+    task = (measured.get("task") if isinstance(measured, dict) else None) or {}
+    if task.get("kept"):
+        judged = f"The task judges it instead: it {task['said']}."
+    elif task:
+        judged = f"On {task['name']}: {task['metric']} {task['score']:.4f} (fp32's was not measured beside it)."
+    else:
+        judged = (f"No task was measured, so nothing here says how much accuracy it keeps: `qtui bench --routes "
+                  f"{doc['route']['id']} --task stsb` (or your own labelled pairs) measures it.")
+    return ["## Its own vector space", "",
+            f"These vectors are not comparable with {doc['model']['name']}'s: model2vec distilled the model into "
+            f"static token vectors ({config.get('hidden_dim')} dimensions after PCA), a space of their own. Do not "
+            f"mix them with the base model's in one index: embed the corpus and the queries with this folder. Cosine "
+            f"to fp32: {OTHER_SPACE}. {judged}", ""]
 
 
 def run_as_measured(doc: dict) -> list[str]:

@@ -29,6 +29,7 @@ class Measured:
     facts: dict = field(default_factory=dict)  # the route's facts in the report (a mix's kept_fp32 layers)
     task: dict | None = None  # with a task in the report: the task, the route's score and the share of fp32's kept
     pattern: dict | None = None  # the call pattern measured and set up for (export/pattern.py)
+    own_space: bool = False  # a static route: its vectors are not fp32's, so no cosine (the task judges it)
 
     def to_json(self) -> dict:
         return {"speedup_vs_torch_fp32": self.speedup, "ci95": list(self.ci95), "verdict": self.verdict,
@@ -36,7 +37,7 @@ class Measured:
                 "sentences_per_s": self.sentences_per_s, "threads": self.threads, "batch_size": self.batch_size,
                 "measured_on": self.cpu, "packages": self.packages, "report": self.report,
                 "report_created": self.created, "workload": self.workload, "task": self.task,
-                "pattern": self.pattern}
+                "pattern": self.pattern, "own_space": self.own_space}
 
 
 def from_report(doc: dict, route_id: str, source: str, model_name: str | None = None,
@@ -62,7 +63,7 @@ def from_report(doc: dict, route_id: str, source: str, model_name: str | None = 
                     workload.get("batch_size"), env.get("cpu") or {}, env.get("packages") or {}, source,
                     str(doc.get("created", "")),
                     {k: workload.get(k) for k in ("model", "texts", "source", "fingerprint")},
-                    dict(route.get("facts") or {}), _task(doc, route), measured_pattern)
+                    dict(route.get("facts") or {}), _task(doc, route), measured_pattern, bool(route.get("own_space")))
 
 
 def _task(doc: dict, route: dict) -> dict | None:
@@ -93,10 +94,14 @@ def describe(measured: dict | None) -> str:
         return NOT_MEASURED
     lo, hi = measured["ci95"]
     ci = f" [95% CI {lo:.2f}–{hi:.2f}]" if lo is not None and hi is not None else ""
-    cos = f", mean cosine to fp32 {measured['cosine_mean']:.4f}" if measured["cosine_mean"] is not None else ""
+    from tui.core.accuracy_gate import OTHER_SPACE
+
+    cos = f", mean cosine to fp32 {measured['cosine_mean']:.4f}" if measured["cosine_mean"] is not None else (
+        f", cosine to fp32 {OTHER_SPACE}" if measured.get("own_space") else "")
     task = measured.get("task") or {}
     said = f", {task['said']}" if task.get("kept") else (
-        f", {task['metric']} {task['score']:.4f} on {task['name']}" if task else "")
+        f", {task['metric']} {task['score']:.4f} on {task['name']}" if task else
+        ", unjudged without a task" if measured.get("own_space") else "")
     from tui.core.export.pattern import words
 
     pattern = measured.get("pattern") or {}

@@ -1,5 +1,6 @@
-"""encode.py, rendered from `encode_template.py`: its docstring, the shared helpers, one runtime's section and
-the entry points. The advice recipes for ONNX Runtime and OpenVINO routes are rendered from the same template,
+"""encode.py, rendered from `encode_template.py`: its docstring, the shared helpers, the tokenizer and batching of
+the transformer runtimes (not for a static model2vec route, which tokenizes itself), one runtime's section and the
+entry points. The advice recipes for ONNX Runtime and OpenVINO routes are rendered from the same template,
 so the code a user copies is the code an exported folder runs."""
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ from pathlib import Path
 
 TEMPLATE = Path(__file__).with_name("encode_template.py")
 SECTION = re.compile(r"^# ==== section: (\w+) ====\n", re.MULTILINE)
-RUNTIMES = ("onnxruntime", "openvino", "torch")  # RouteSpec.backend values an export supports
+RUNTIMES = ("onnxruntime", "openvino", "torch", "model2vec")  # RouteSpec.backend values an export supports
+OWN_TOKENIZER = ("model2vec",)  # runtimes that tokenize and pool by themselves: no `transformer` section
 _REDEFINITION_NOTE = "  # noqa: F811  (one runtime's section is kept in encode.py)"
 
 
 @cache
 def sections() -> dict[str, str]:
-    """{"head": docstring, "common": …, "onnxruntime": …, "openvino": …, "torch": …, "main": …}"""
+    """{"head": docstring, "common": …, "transformer": …, "onnxruntime": …, "openvino": …, "torch": …,
+    "model2vec": …, "main": …}"""
     parts = SECTION.split(TEMPLATE.read_text(encoding="utf-8"))
     found = {"head": parts[0], **dict(zip(parts[1::2], parts[2::2], strict=True))}
     return {name: text.replace(_REDEFINITION_NOTE, "") for name, text in found.items()}
@@ -28,7 +31,8 @@ def encode_py(runtime: str) -> str:
     if runtime not in RUNTIMES:
         raise ValueError(f"no encode.py for runtime {runtime!r}")
     parts = sections()
-    return "".join(parts[name] for name in ("head", "common", runtime, "main"))
+    shared = ("common",) if runtime in OWN_TOKENIZER else ("common", "transformer")
+    return "".join(parts[name] for name in ("head", *shared, runtime, "main"))
 
 
 BUILT_BY = {  # how each route's model file is made, for the recipe's first line
@@ -41,6 +45,7 @@ BUILT_BY = {  # how each route's model file is made, for the recipe's first line
     "openvino-int8-bf16": "nncf.quantize int8 IR, float layers run bf16",
     "ort-qint8-mixed": "as ort-qint8, with nodes_to_exclude= the nodes of the layers the run kept float",
     "openvino-int8-mixed": "as openvino-int8, with nncf.IgnoredScope(names=) the nodes of the layers kept float",
+    "static-m2v": "model2vec.distill of the model (its transformer over the vocabulary, PCA), model2vec's own folder",
 }
 
 
