@@ -105,7 +105,7 @@ def build(spec: RouteSpec, model: ModelRef, ctx: PrepareContext, staging: Path, 
     route ships its base route's artefact: pass that spec (`export.artefact_spec`)."""
     if spec.backend == "model2vec":
         say(f"{spec.id}: model2vec folder from the artefact cache (built there the first time: model2vec distills "
-            f"the model, one pass over its vocabulary and PCA, ~20 s on 2 Zen 4 cores)…")
+            f"the model, one pass over its vocabulary and PCA: tens of seconds)…")
         return static_artefact(ctx, staging)
     if spec.backend == "torch":
         return torch_artefact(spec, model, staging, list(ctx.keep_fp32), ctx.kept_dtype)
