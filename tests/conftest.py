@@ -36,7 +36,7 @@ def fixtures_dir() -> Path:
 @pytest.fixture(scope="session")
 def shared_cache_root(tmp_path_factory) -> Path:
     """One artefact cache for the whole test session, both xdist workers included (their base temp dirs share a
-    parent): an artefact several files need (model2vec's distillation, an ONNX export) is built once, the cache's
+    parent): an artefact several files need (model2vec's distillation) is built once, the cache's
     lock serialising the builders. For tests that read artefacts, not for tests of building them; `qtui bench` saves
     its reports there too (reports/), so a test that reads the report history uses a cache of its own."""
     base = tmp_path_factory.getbasetemp()

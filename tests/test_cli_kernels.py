@@ -20,8 +20,8 @@ HOST = detect()
 
 
 @pytest.fixture(scope="module")
-def cache(shared_cache_root):
-    return shared_cache_root  # the simulated run, and other files' runs, reuse the built artefacts
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("kernels-cache")  # shared: the simulated run reuses the built artefacts
 
 
 def bench(cache, out, *extra):

@@ -241,14 +241,13 @@ def build_plan(args: argparse.Namespace):
 def check_length_caps(routes: list[str], model) -> None:
     """A `<route>@len<N>` above what the model reads (its max_seq_length) would cut nothing: a mistake."""
     from tui.core.models import max_seq_length
-    from tui.core.routes import ROUTES
+    from tui.core.routes import ROUTES, cap_beyond_model
 
     most = max_seq_length(model.path)
     for rid in routes:
-        cap = ROUTES[rid].max_seq_length
-        if cap and cap >= most:
-            raise UserError(f"--routes: {rid}: {model.name} reads at most {most} tokens, so a cap of {cap} cuts "
-                            f"nothing; give a cap below {most}")
+        why = cap_beyond_model(ROUTES[rid], model.name, most)
+        if why:
+            raise UserError(f"--routes: {why}")
 
 
 def task_loss(args: argparse.Namespace) -> float:

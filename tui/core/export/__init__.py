@@ -141,9 +141,11 @@ def route_spec(route_id: str) -> RouteSpec:
 
 def check_cap(spec: RouteSpec, model: ModelRef, pipeline: Pipeline) -> None:
     """A cap at or above what the model reads would cut nothing (as `qtui bench --routes` says)."""
-    if spec.max_seq_length is not None and spec.max_seq_length >= pipeline.max_seq_length:
-        raise ExportError(f"{spec.id}: {model.name} reads at most {pipeline.max_seq_length} tokens, so a cap of "
-                          f"{spec.max_seq_length} cuts nothing; give a cap below {pipeline.max_seq_length}")
+    from tui.core.routes import cap_beyond_model
+
+    why = cap_beyond_model(spec, model.name, pipeline.max_seq_length)
+    if why:
+        raise ExportError(why)
 
 
 def check(request: ExportRequest) -> Checked:

@@ -34,9 +34,9 @@ from tui.core.routes.torch import RUNTIME as TORCH
 from tui.core.routes.torchao import RUNTIME as TORCHAO
 
 __all__ = ["BASELINE", "CAP", "DEFAULT_ROUTES", "MIN_CAP", "ROUTES", "RUNTIMES", "PrepareContext", "Registry",
-           "RouteError", "RouteSpec", "RouteUnavailable", "Runner", "build_note", "cap_length", "cap_problem", "capped",
-           "capture_kernels", "parse_routes", "prepare", "runtime_versions", "silence_torch_ao_deprecation",
-           "static_unavailability"]
+           "RouteError", "RouteSpec", "RouteUnavailable", "Runner", "build_note", "cap_beyond_model", "cap_length",
+           "cap_problem", "capped", "capture_kernels", "parse_routes", "prepare", "runtime_versions",
+           "silence_torch_ao_deprecation", "static_unavailability"]
 
 CAP = re.compile(r"^(?P<base>[^@]+)@len(?P<tokens>\d+)$")
 MIN_CAP = 8  # tokens: below this a sentence is mostly its special tokens
@@ -59,6 +59,14 @@ def cap_problem(spec: RouteSpec, tokens: int) -> str | None:
     if tokens < MIN_CAP:
         return f"a length cap of {tokens} tokens leaves too little of a text (the least is {MIN_CAP})"
     return None
+
+
+def cap_beyond_model(spec: RouteSpec, model_name: str, most: int) -> str | None:
+    """Why a cap at or above what the model reads (`most`, its max_seq_length) is a mistake, else None."""
+    if spec.max_seq_length is None or spec.max_seq_length < most:
+        return None
+    return (f"{spec.id}: {model_name} reads at most {most} tokens, so a cap of {spec.max_seq_length} cuts nothing; "
+            f"give a cap below {most}")
 
 
 class Registry(dict):
