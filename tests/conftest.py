@@ -50,10 +50,10 @@ def shared_cache_root(tmp_path_factory) -> Path:
 # last, as their names sort, they ran alone at the end while the other worker idled. Scheduled first, the
 # short files fill in around them.
 LONGEST_FIRST = (
-    "tests/core/test_task_pass.py", "tests/test_export_routes.py", "tests/test_cli_kernels.py",
-    "tests/core/test_bench.py", "tests/core/test_rescue_runtimes.py", "tests/core/test_routes_compiled.py",
-    "tests/test_cli_bench.py", "tests/e2e/test_fleet.py", "tests/core/test_frontier_run.py",
-    "tests/core/test_layers.py",
+    "tests/core/test_task_pass.py", "tests/test_export_routes.py", "tests/test_peers_real.py",
+    "tests/test_cli_kernels.py", "tests/core/test_bench.py", "tests/core/test_rescue_runtimes.py",
+    "tests/core/test_routes_compiled.py", "tests/test_cli_bench.py", "tests/e2e/test_fleet.py",
+    "tests/core/test_frontier_run.py", "tests/core/test_layers.py",
 )
 
 

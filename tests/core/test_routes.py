@@ -26,7 +26,8 @@ def test_route_ids_follow_the_design():
     expected |= {f"torch-qint8-{e}{s}" for e in ("qnnpack", "x86", "fbgemm", "onednn")
                  for s in ("", "-perchannel", "-mixed")}
     expected |= {"ort-qdq-int8", "openvino-int8-fixed", "ort-qint8-mixed", "openvino-int8-mixed", "static-m2v"}
-    assert set(ROUTES) == expected
+    peers = {"fastembed", "fastembed-parallel", "st-onnx-qint8", "st-openvino-qint8"}  # named after their projects
+    assert set(ROUTES) == expected | peers and {r for r in ROUTES if ROUTES[r].peer} == peers
     # Every mix a route names exists and is a rescue route.
     assert all(ROUTES[spec.mix].rescue for spec in ROUTES.values() if spec.mix)
 
@@ -35,7 +36,9 @@ def test_parse_routes_puts_the_baseline_first_once():
     assert parse_routes("torch-qint8-x86,torch-fp32,torch-qint8-x86") == [BASELINE, "torch-qint8-x86"]
     assert parse_routes("default") == list(DEFAULT_ROUTES)
     rescue = [rid for rid, spec in ROUTES.items() if spec.rescue]  # built by the rescue when needed, not by "all"
-    assert parse_routes("all")[0] == BASELINE and len(parse_routes("all")) == len(ROUTES) - len(rescue) > 0
+    peers = [rid for rid, spec in ROUTES.items() if spec.peer]  # other projects' code: asked for by name
+    assert parse_routes("all")[0] == BASELINE and len(parse_routes("all")) == len(ROUTES) - len(rescue) - len(peers)
+    assert not set(peers) & set(parse_routes("all"))
     assert not set(rescue) & set(parse_routes("all")) and len(rescue) == 6
 
 

@@ -113,7 +113,7 @@ def test_markdown_and_text_show_the_same_numbers():
 
 
 def fake_route(dtype, status="ok", cosine=None, why=None):
-    return SimpleNamespace(spec=SimpleNamespace(dtype=dtype, changes_model=False), status=status, why=why,
+    return SimpleNamespace(spec=SimpleNamespace(dtype=dtype, aside=False), status=status, why=why,
                            accuracy=SimpleNamespace(cosine_mean=cosine) if cosine is not None else None)
 
 

@@ -39,6 +39,12 @@ def changes_model(route: dict) -> bool:
     return bool(route.get("own_space") or route.get("max_seq_length"))
 
 
+def aside(route: dict) -> bool:
+    """Beyond int8, or a peer (fastembed, sentence-transformers' recipes): never the int8 route a finding rests on,
+    never qtui's recommendation; a peer is what qtui's pick is compared with."""
+    return changes_model(route) or bool(route.get("peer"))
+
+
 def cuts_nothing(route: dict, doc: dict) -> bool:
     """A length cap that cut none of the measured texts runs exactly as its route on them: any speed difference
     between the two is noise, so it is never picked over its route nor drawn as a point of its own."""

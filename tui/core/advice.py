@@ -109,12 +109,16 @@ class Facts:
         return r if r and r.get("status") == "ok" else None
 
     def measured(self) -> list[dict]:
-        """Routes with a speedup against fp32."""
-        return [r for r in self.routes.values() if r.get("status") == "ok" and r.get("speedup")]
+        """qtui's routes with a speedup against fp32 (the peers are compared with its pick: peers())."""
+        return [r for r in self.routes.values() if r.get("status") == "ok" and r.get("speedup") and not r.get("peer")]
 
     def int8(self) -> list[dict]:
         """The int8 routes the finding rests on; a length-capped or static route is beyond int8 (the frontier)."""
         return [r for r in self.measured() if r.get("dtype") in INT8_DTYPES and not changes_model(r)]
+
+    def peers(self) -> list[dict]:
+        """The peers measured beside qtui's routes (fastembed, sentence-transformers' recipes)."""
+        return [r for r in self.routes.values() if r.get("peer") and r.get("status") == "ok" and r.get("speedup")]
 
     def throughput(self, rid: str) -> float | None:
         r = self.ok(rid)
@@ -731,6 +735,28 @@ def better_backend(cpu: CpuProfile, f: Facts) -> Advice | None:
                   f"{gain:.2f}× over the fastest torch route.", f.recipe(chosen["id"]), gain, MEASURED, "gain")
 
 
+def peer_as_fast(cpu: CpuProfile, f: Facts) -> Advice | None:
+    """The fastest peer that passes the gate is not conclusively slower than qtui's pick: a qtui export gains
+    nothing measurable over running that peer as its project documents it."""
+    peers = f.doc.get("peers") or {}
+    best = next((p for p in peers.get("routes", []) if p["id"] == peers.get("best")), None)
+    peer, pick = f.ok(peers.get("best")), f.ok(peers.get("pick"))
+    if not best or peers.get("export_advised") or not peer or not pick or not best.get("pick_vs"):
+        return None
+    vs = best["pick_vs"]
+    lo, hi = vs["ci95"]
+    versions = ", ".join(f"{k} {v}" for k, v in (best.get("versions") or {}).items())
+    gain = 1 / vs["point"]  # the peer over the pick: about 1, or more
+    return Advice("peer-as-fast", severity_for(gain), f"{peer['id']} (a peer) is as fast as qtui's pick here",
+                  f"{fmt_route(f, peer)}, {f.accuracy(peer)}" + (f" ({versions})" if versions else "")
+                  + f"; {fmt_route(f, pick) if pick.get('speedup') else pick['id'] + ' is the baseline'}. "
+                  f"{pick['id']} over {peer['id']}, paired over the rounds both ran, "
+                  f"same texts and threads: {vs['point']:.2f}× (95 % CI {lo:.2f}–{hi:.2f}), not conclusively faster.",
+                  f"Run {peer['id']} as its project documents it (the recipe) instead of exporting {pick['id']}.",
+                  f"{gain:.2f}× of {pick['id']}'s speed, without a qtui export.", f.recipe(peer["id"]), gain,
+                  MEASURED, "gain")
+
+
 def beyond_int8(cpu: CpuProfile, f: Facts) -> Advice | None:
     """The budget allows a length-capped or static route that is conclusively faster than the best int8 route:
     both numbers, and the paired ratio between them."""
@@ -944,8 +970,8 @@ def _mix_of(route_id: str) -> str | None:
 RULES: tuple[Callable[[CpuProfile, Facts], Advice | None], ...] = (
     noisy, engine_mismatch, no_avx2, no_int8_dot, threads, thread_scaling, process_split, openvino_pinning,
     small_workload, activation_outliers,
-    accuracy_per_tensor, task_vs_cosine, better_backend, beyond_int8, static_weighed, bf16_better, unquantized_share,
-    batch_dependence,
+    accuracy_per_tensor, task_vs_cosine, better_backend, peer_as_fast, beyond_int8, static_weighed, bf16_better,
+    unquantized_share, batch_dependence,
     fp32_fast_path, int8_ran_fp32, int8_weaker_isa, fp32_ran_bf16, simulation_ignored,
 )
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from tui.core.events import Event, FirstAnswer, RouteFailed, RoutePhase, RunDone, RunStarted
 from tui.core.results import BenchResult, Plan, RouteResult
 from tui.core.routes import BASELINE, ROUTES, RouteSpec, static_unavailability
+from tui.core.routes import peers as peer_routes
 from tui.core.worker import Cancelled, Worker, setup_for, stop_fork_server
 
 __all__ = ["BenchResult", "Plan", "RouteResult", "run"]
@@ -92,7 +93,8 @@ def run(plan: Plan, emit: Callable[[Event], None], cancel: Callable[[], bool] = 
     _start_resource_tracker()
     try:
         for rid in plan.routes:
-            why = static_unavailability(ROUTES[rid], plan.cpu)
+            why = (static_unavailability(ROUTES[rid], plan.cpu)
+                   or peer_routes.workload_problem(ROUTES[rid], len(plan.workload.texts)))
             if why:
                 fail(rid, "unavailable", why)
         pending = [rid for rid in plan.routes if result.routes[rid].status == "pending"

@@ -32,7 +32,7 @@ def points(doc: dict) -> list[dict]:
     out = []
     for r in doc.get("routes", []):
         share = gate.kept(r)
-        if r.get("status") != "ok" or gate.cuts_nothing(r, doc):
+        if r.get("status") != "ok" or gate.cuts_nothing(r, doc) or r.get("peer"):  # qtui's options only
             continue
         if r["id"] == doc.get("baseline", "torch-fp32") and (r.get("task") or {}).get("score") is not None:
             out.append({"route": r["id"], "speedup": 1.0, "ci95": [1.0, 1.0], "kept": 1.0, "kept_ci95": [1.0, 1.0],
@@ -84,7 +84,7 @@ def int8_pick(doc: dict) -> dict | None:
     """The route the int8 question is answered with: the fastest int8 route (not length-capped, not static) that is
     conclusively faster than fp32 and passes the gate; None when there is none."""
     int8 = [r for r in doc.get("routes", []) if r.get("status") == "ok" and r.get("dtype") in INT8_DTYPES
-            and not gate.changes_model(r) and r.get("speedup") and r["speedup"]["verdict"] == "faster"
+            and not gate.aside(r) and r.get("speedup") and r["speedup"]["verdict"] == "faster"
             and gate.accurate(r, doc)]
     return max(int8, key=lambda r: r["speedup"]["point"]) if int8 else None
 

@@ -4,6 +4,7 @@ shortest form (for the terminal's summaries)."""
 from __future__ import annotations
 
 from tui.core.models import DEFAULT_MODEL_NAME
+from tui.core.peer_recipes import peer_recipe
 from tui.core.routes.openvino import LENGTH_BUCKET
 
 
@@ -199,6 +200,9 @@ def _full_recipe(route_id: str, model: str, threads: int, facts: dict | None) ->
         return _capped(_full_recipe(base, model, threads, facts), tokens)
     if route_id == "static-m2v":
         return _exported(route_id, "model2vec", model)
+    peer = peer_recipe(route_id, model, threads, facts)
+    if peer is not None:
+        return peer
     if route_id.startswith("torch-qint8-") and route_id.endswith("-mixed"):
         kept = _kept(facts)
         engine = route_id.removeprefix("torch-qint8-").removesuffix("-mixed")

@@ -21,7 +21,7 @@ def recommend_route(routes: list[dict], min_cosine: float, best_fp32: str | None
     its kept share within `max_task_loss` %; else the mean cosine); else fp32, with the reason. The reason also
     compares it with the fastest fp32 route, the fair fp32 to beat."""
     doc = {"min_cosine": min_cosine, "task": task, "max_task_loss": max_task_loss}
-    ok = [r for r in routes if r["status"] == "ok" and r["id"] != BASELINE and r["speedup"]
+    ok = [r for r in routes if r["status"] == "ok" and r["id"] != BASELINE and r["speedup"] and not r.get("peer")
           and not gate.cuts_nothing(r, {"routes": routes})]
     faster = [r for r in ok if r["speedup"]["verdict"] == "faster"]
     accurate = [r for r in faster if gate.accurate(r, doc)]

@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 
 from tui.core import accuracy_gate as gate
+from tui.core.peers import comparison as peers_comparison
+from tui.core.peers import peer_versions
 from tui.core.recommendation import recommend_route
 from tui.core.routes import BASELINE, runtime_versions
 
@@ -35,7 +37,8 @@ def route_document(r, texts: int) -> dict:
     return {
         "id": r.spec.id, "backend": r.spec.backend, "dtype": r.spec.dtype, "engine": r.spec.engine,
         "granularity": r.spec.granularity, "status": r.status, "why": r.why,
-        "own_space": r.spec.own_space, "max_seq_length": r.spec.max_seq_length,
+        "own_space": r.spec.own_space, "max_seq_length": r.spec.max_seq_length, "peer": r.spec.peer,
+        "peer_versions": peer_versions(r.facts) if r.spec.peer else None,
         "throughput": {"median": _round(median, 2), "samples": [round(s, 2) for s in samples]} if samples else None,
         "rounds": len(r.seconds),  # fewer than the run's when the route joined after the first answer
         "speedup": r.speedup.to_json() if r.speedup is not None else None,
@@ -49,7 +52,7 @@ def route_document(r, texts: int) -> dict:
 
 def build_document(result) -> dict:
     """The qtui.report/1 document for a finished (or cancelled) BenchResult, with its diagnosis."""
-    from tui.core import latency, processes
+    from tui.core import latency, peers, processes
     from tui.core.roofline import EncoderShape, route_rooflines
 
     plan = result.plan
@@ -88,6 +91,7 @@ def build_document(result) -> dict:
         "advice": [],
     }
     doc["frontier"] = frontier_document(doc, result)
+    doc["peers"] = peers.document(doc, result)
     latency.attach(doc, result.latency, BASELINE)  # after the routes and their accuracy: it uses the gate
     doc["processes"] = result.processes
     processes.attach(doc)
@@ -110,13 +114,14 @@ def frontier_document(doc: dict, result) -> dict:
 
 def attach_diagnosis(doc: dict, cpu) -> dict:
     """The finding and the ranked advice for `doc`, judged against `cpu`; stored in the document."""
-    from tui.core import latency, processes
+    from tui.core import latency, peers, processes
     from tui.core.advice import explain
 
     diagnosis = explain(cpu, doc)
     doc["finding"] = diagnosis.finding.to_json()
     # The answers for single-text calls and for processes, when measured: they can differ from the bulk one.
-    doc["finding"]["headline"] += latency.finding_clause(doc) + processes.finding_clause(doc)
+    doc["finding"]["headline"] += (latency.finding_clause(doc) + processes.finding_clause(doc)
+                                   + peers.finding_clause(doc))
     doc["advice"] = [a.to_json() for a in diagnosis.advice]
     return doc
 
@@ -241,7 +246,7 @@ def route_rows(doc: dict) -> list[list[str]]:
         acc = r.get("accuracy")
         tp = r.get("throughput")
         rows.append([
-            r["id"], r["status"],
+            r["id"] + (" (peer)" if r.get("peer") else ""), r["status"],
             f"{tp['median']:.1f}" if tp else "—",
             _speedup_text(r),
             _vs_best_fp32_text(r, best_fp32),
@@ -273,7 +278,11 @@ def format_summary(doc: dict, report: str = "REPORT.json") -> str:
         if r["status"] != "ok" and r.get("why"):
             lines.append(f"{r['id']}: {r['status']} — {r['why']}")
     rec = doc["recommendation"]
-    lines += ["", f"Recommended: {rec['route']} — {rec['why']}", f"Stopped: {doc.get('stop_reason', '')}"]
+    lines += ["", f"Recommended: {rec['route']} — {rec['why']}"]
+    against = peers_comparison(doc)
+    if against:
+        lines.append(against)
+    lines.append(f"Stopped: {doc.get('stop_reason', '')}")
     floor = doc.get("noise_floor")
     if floor:
         lines.append(f"fp32 noise floor (another batch order): cosine {floor['cosine_mean']:.6f}")
@@ -503,6 +512,12 @@ def format_advice(advice: list[dict], recipes: bool = False, finding: dict | Non
     return "\n".join(lines)
 
 
+def peer_version_lines(doc: dict) -> list[str]:
+    """"- fastembed: fastembed 0.9.1, onnxruntime 1.32.0": the versions each peer ran with, in its environment."""
+    return [f"- {r['id']}: " + ", ".join(f"{k} {v}" for k, v in r["peer_versions"].items())
+            for r in doc.get("routes", []) if r.get("peer") and r.get("peer_versions")]
+
+
 def to_markdown(doc: dict) -> str:
     env, wl = doc["env"], doc["workload"]
     cpu = env["cpu"]
@@ -527,6 +542,9 @@ def to_markdown(doc: dict) -> str:
             lines.append(f"- `{r['id']}` {r['status']}: {r['why']}")
     rec = doc["recommendation"]
     lines += ["", f"**Recommended:** `{rec['route']}` — {rec['why']}", ""]
+    against = peers_comparison(doc)
+    if against:
+        lines += ["## Against the peers", "", against, "", *peer_version_lines(doc), ""]
     invariance = format_batch_invariance(doc)
     if invariance:
         lines += [invariance, ""]

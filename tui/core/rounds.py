@@ -147,7 +147,7 @@ def speedups(result: BenchResult, stats, reference: str = BASELINE) -> dict:
 def _fastest_fp32(result: BenchResult) -> str | None:
     """The fp32 route with the best speedup over the baseline (the baseline itself counts as 1.0)."""
     fp32 = {rid: (1.0 if rid == BASELINE else r.speedup.point) for rid, r in result.routes.items()
-            if r.spec.dtype == "fp32" and not r.spec.changes_model and r.status == "ok" and r.seconds
+            if r.spec.dtype == "fp32" and not r.spec.aside and r.status == "ok" and r.seconds
             and (rid == BASELINE or r.speedup)}
     return max(fp32, key=fp32.get) if fp32 else None
 

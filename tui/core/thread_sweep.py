@@ -42,7 +42,7 @@ def pick_route(routes: dict, speedups: dict, min_cosine: float) -> tuple[str | N
     """The int8 route to sweep, chosen after the main rounds, and why: the recommended one (the fastest accurate
     int8 route conclusively faster than fp32), else the fastest accurate one, else the fastest one.
     `routes` maps ids to results.RouteResult, `speedups` ids to stats.Speedup against the baseline."""
-    int8 = [rid for rid, r in routes.items() if r.spec.dtype in INT8_DTYPES and not r.spec.changes_model]
+    int8 = [rid for rid, r in routes.items() if r.spec.dtype in INT8_DTYPES and not r.spec.aside]
     measured = [rid for rid in int8 if routes[rid].status == "ok" and rid in speedups]
     if not measured:
         if not int8:

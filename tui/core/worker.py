@@ -78,7 +78,9 @@ def start_method(spec: RouteSpec, worker_env: dict) -> str:
     """Torch routes' workers fork from a server that imported torch and sentence-transformers once
     (`worker_preload`). The others spawn a fresh interpreter: they need neither on a warm cache, and their
     peak RSS must not count a torch they never use. A simulated ISA (worker_env) must be in the environment
-    before torch loads, so those runs spawn every worker."""
+    before torch loads, so those runs spawn every worker. A peer runs under the peers' own interpreter."""
+    if spec.peer:
+        return "peer"
     return "forkserver" if spec.backend in ("torch", "torchao") and not worker_env else "spawn"
 
 
@@ -344,15 +346,20 @@ class Worker:
         self.spec = spec
         self.log_path = setup["log_path"]
         method = start_method(spec, setup["env"])
-        ctx = _context(method)
+        ctx = _context("spawn" if method == "peer" else method)
         if method == "forkserver":
             # Started here, not in the thread: a run cancelled from now on finds the server and can stop it.
             from multiprocessing import forkserver
 
             forkserver.ensure_running()
         self.conn, self._child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(self._child, spec, setup), daemon=True,
-                                   name=f"qtui-{spec.id}")
+        if method == "peer":
+            from tui.core.peer_process import PeerProcess
+
+            self.process = PeerProcess(self._child, spec, setup)
+        else:
+            self.process = ctx.Process(target=_worker_main, args=(self._child, spec, setup), daemon=True,
+                                       name=f"qtui-{spec.id}")
         self._start_error: str | None = None
         self._abandoned = False
         self._lock = threading.Lock()

@@ -36,6 +36,14 @@ BAR_WIDTH = 8
 VERDICT_COLOUR = {"faster": "success", "slower": "error", "inconclusive": "warning"}
 
 
+def route_label(rid: str, compact: bool) -> str:
+    """The route column: a peer (fastembed, sentence-transformers' recipes) says so, it is not one of qtui's."""
+    from tui.core.routes import ROUTES
+
+    name = rid.removeprefix("torch-") if compact else rid
+    return f"{name} (peer)" if getattr(ROUTES.get(rid), "peer", False) else name
+
+
 def bar(fraction: float, width: int = BAR_WIDTH) -> str:
     filled = max(0, min(width, round(fraction * width)))
     return "█" * filled + "░" * (width - filled)
@@ -81,7 +89,7 @@ class RoutesTable(DataTable):
         v = self.values[rid]
         status = v["status"]
         if key == "route":
-            return rid.removeprefix("torch-") if self.compact else rid
+            return route_label(rid, self.compact)
         if key == "status":
             if status in ("failed", "unavailable"):
                 label = SHORT_STATUS[status] if self.compact else status
@@ -163,7 +171,7 @@ class RoutesTable(DataTable):
         from tui.core.routes import BASELINE, ROUTES
 
         fp32 = {rid: p for rid, p in points.items()
-                if rid in ROUTES and ROUTES[rid].dtype == "fp32" and not ROUTES[rid].changes_model}
+                if rid in ROUTES and ROUTES[rid].dtype == "fp32" and not ROUTES[rid].aside}
         fp32[BASELINE] = 1.0
         best = max(fp32, key=fp32.get)
         for rid, point in {**points, BASELINE: 1.0}.items():

@@ -50,7 +50,7 @@ def run(state: RunState) -> None:
 
 def _int8_missed(result: BenchResult, min_cosine: float) -> bool:
     return any(r.accuracy is not None and r.accuracy.cosine_mean < min_cosine and r.spec.dtype in ("qint8", "int8")
-               and not r.spec.changes_model for r in result.routes.values())  # a cap loses accuracy by design
+               and not r.spec.aside for r in result.routes.values())  # a cap loses accuracy by design; a peer is theirs
 
 
 def _mixes_wanted(plan: Plan, result: BenchResult) -> dict[str, str]:

@@ -1,9 +1,9 @@
 """The route registry: every way to run the model, one module per runtime.
 
 Layers, bottom up: `base` (spec, reasons, runner protocol, context, cache) ← one module per runtime
-(`torch`, `torchao`, `onnx`, `openvino`, `static`: its specs and how to prepare them) ← this registry, which lists the
-runtimes. Adding a route is one entry in a runtime module's SPECS (and its case in that module's prepare);
-adding a runtime is one module and one line in RUNTIMES.
+(`torch`, `torchao`, `onnx`, `openvino`, `static`, `peers`: its specs and how to prepare them) ← this registry,
+which lists the runtimes. Adding a route is one entry in a runtime module's SPECS (and its case in that module's
+prepare); adding a runtime is one module and one line in RUNTIMES.
 
 Two halves. `ROUTES` and `static_unavailability()` are cheap and run in the coordinator (no torch import):
 they rule out routes whose package is missing or whose hardware is absent. `prepare()` runs inside a
@@ -29,6 +29,7 @@ from tui.core.routes.base import (
 )
 from tui.core.routes.onnx import RUNTIME as ONNXRUNTIME
 from tui.core.routes.openvino import RUNTIME as OPENVINO
+from tui.core.routes.peers import RUNTIME as PEERS
 from tui.core.routes.static import RUNTIME as MODEL2VEC
 from tui.core.routes.torch import RUNTIME as TORCH
 from tui.core.routes.torchao import RUNTIME as TORCHAO
@@ -52,6 +53,8 @@ def capped(spec: RouteSpec, tokens: int) -> RouteSpec:
 def cap_problem(spec: RouteSpec, tokens: int) -> str | None:
     """Why `spec` cannot take a length cap of `tokens`, else None (the model's own maximum is checked with the
     model: options.build_plan)."""
+    if spec.peer:
+        return f"{spec.id} is measured as its project ships it; cap one of qtui's routes instead"
     if spec.own_space:
         return f"{spec.id} reads every token with one table lookup: there is no sequence cost to cap"
     if spec.rescue:
@@ -90,7 +93,7 @@ class Registry(dict):
         return self.get(rid) is not None
 
 
-RUNTIMES: dict[str, Runtime] = {r.backend: r for r in (TORCH, ONNXRUNTIME, OPENVINO, TORCHAO, MODEL2VEC)}
+RUNTIMES: dict[str, Runtime] = {r.backend: r for r in (TORCH, ONNXRUNTIME, OPENVINO, TORCHAO, MODEL2VEC, PEERS)}
 ROUTES: dict[str, RouteSpec] = Registry({spec.id: spec for runtime in RUNTIMES.values() for spec in runtime.specs})
 BASELINE = "torch-fp32"
 DEFAULT_ROUTES = ("torch-fp32", "torch-qint8-qnnpack", "torch-qint8-x86", "torch-qint8-x86-perchannel",
@@ -102,7 +105,8 @@ def parse_routes(value: str | None) -> list[str]:
     if value is None or value == "default":
         ids = list(DEFAULT_ROUTES)
     elif value == "all":
-        ids = [rid for rid, spec in ROUTES.items() if not spec.rescue]  # the rescue adds those when needed
+        # The rescue adds its routes when needed; the peers are other projects' code, asked for by name.
+        ids = [rid for rid, spec in ROUTES.items() if not spec.rescue and not spec.peer]
     else:
         ids = [v.strip() for v in value.split(",") if v.strip()]
         for rid in ids:

@@ -18,7 +18,7 @@ from tui.core.cpu import CpuProfile
 @dataclass(frozen=True)
 class RouteSpec:
     id: str
-    backend: str  # "torch" | "onnxruntime" | "openvino" | "torchao" | "model2vec"
+    backend: str  # "torch" | "onnxruntime" | "openvino" | "torchao" | "model2vec" | "peer"
     dtype: str  # "fp32" | "bf16" | "qint8" | "int8" | "static": what the route's name promises
     engine: str | None = None
     granularity: str | None = None  # "per-tensor" | "per-channel" | None
@@ -35,6 +35,9 @@ class RouteSpec:
     own_space: bool = False
     max_seq_length: int | None = None  # a length cap (`<route>@len<N>`): inputs cut at N tokens
     base: str | None = None  # the route a length-capped route caps
+    # What a user would run instead of qtui (fastembed, sentence-transformers' recipes): measured beside qtui's routes
+    # in the same rounds, never recommended or exported by qtui itself (routes/peers.py).
+    peer: bool = False
 
     def missing_modules(self) -> list[str]:
         return _missing(self.requires)
@@ -44,6 +47,12 @@ class RouteSpec:
         """Beyond int8: a length cap or a static model trades accuracy by design, so it is never the int8 route
         a finding, a sweep or the fastest fp32 rests on; the task score judges it."""
         return self.own_space or self.base is not None
+
+    @property
+    def aside(self) -> bool:
+        """Never what the int8 question, the thread sweep, the rescue or the fastest fp32 rest on: a route beyond
+        int8, or a peer (measured for comparison, not one of qtui's answers)."""
+        return self.changes_model or self.peer
 
 
 class RouteError(ValueError):
