@@ -54,6 +54,13 @@ def test_a_route_with_nothing_to_ship(workdir):
     assert snapshot(workdir) == before
 
 
+def test_a_peer_is_run_as_its_recipe_shows_not_exported(workdir):
+    before = snapshot(workdir)
+    assert_refused(export(workdir, "st-openvino-qint8", "--out", str(workdir / "new")),
+                   "st-openvino-qint8 is a peer", "--recipes", "openvino-int8")
+    assert snapshot(workdir) == before
+
+
 def test_non_empty_dir_is_refused_without_force(workdir):
     before = snapshot(workdir)
     assert_refused(export(workdir, "ort-qint8", "--out", str(workdir / "out")), "not empty", "--force")

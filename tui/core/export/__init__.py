@@ -132,6 +132,10 @@ def route_spec(route_id: str) -> RouteSpec:
         raise ExportError(f"{route_id}: {why}")
     if spec is None:
         raise ExportError(f"unknown route {route_id!r}; {exportable_text()}")
+    if spec.peer:
+        raise ExportError(f"{spec.id} is a peer, another project's code: run it as its recipe shows (`qtui explain "
+                          f"REPORT.json --recipes` after a run that measured it); qtui exports its own routes, "
+                          f"{exportable_text().removeprefix('exportable: ')}")
     if not exportable(spec):
         what = f"{spec.id} caps {spec.base}, which" if spec.base else spec.id
         raise ExportError(f"{what} cannot be exported (a compiled graph or plain torch: nothing to ship beyond the "
